@@ -1,0 +1,196 @@
+//! Starting and stopping the server: open the database, migrate, load the
+//! master key, bind, serve until SIGTERM/SIGINT.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+
+use anyhow::Context;
+use haishin_domain::service::Services;
+use haishin_http::{AppState, HttpOptions};
+use haishin_secrets::MasterKey;
+use haishin_storage::SqlStore;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::sync::oneshot;
+
+use crate::config::Config;
+
+/// Opens (creating if needed) the data directory and the database, and
+/// applies migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<SqlStore> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    let url = config.database_url();
+    let store = SqlStore::connect(&url, config.database_max_connections)
+        .await
+        .with_context(|| format!("opening database ({})", redact_url(&url)))?;
+    store.migrate().await.context("applying migrations")?;
+    Ok(store)
+}
+
+/// The master key from `HAISHIN_MASTER_KEY`/config, else from its file.
+pub fn load_master_key(config: &Config) -> anyhow::Result<MasterKey> {
+    if config.master_key.is_empty() {
+        MasterKey::load_or_create(&config.master_key_file()).context("loading master key file")
+    } else {
+        MasterKey::from_base64(&config.master_key).context("HAISHIN_MASTER_KEY")
+    }
+}
+
+/// The process-wide Prometheus recorder (installed once, shared by every
+/// server started in this process, as tests do).
+fn prometheus() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Fails only if another recorder is installed, in which case
+            // metrics go there and /metrics shows what this one has.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+pub fn services(store: SqlStore, config: &Config) -> Services {
+    let mut services = Services::new(Arc::new(store));
+    services.session_ttl_millis = config.session_hours * 3600 * 1000;
+    services
+}
+
+/// A server running in the background of this process.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub services: Services,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningServer {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Serves until SIGTERM/SIGINT.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let RunningServer { shutdown, task, .. } = self;
+        let result = task.await?;
+        drop(shutdown);
+        result
+    }
+
+    /// Stops accepting, finishes in-flight requests, and waits.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.await?
+    }
+}
+
+/// Opens everything and starts serving; returns once the port is bound.
+pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
+    let store = open_store(config).await?;
+    let _master_key = load_master_key(config)?;
+    start_with_store(config, store).await
+}
+
+pub async fn start_with_store(config: &Config, store: SqlStore) -> anyhow::Result<RunningServer> {
+    let services = services(store, config);
+    let handle = prometheus();
+    let state = AppState {
+        services: services.clone(),
+        options: Arc::new(HttpOptions {
+            max_json_bytes: config.max_json_bytes,
+            max_csv_bytes: config.max_csv_bytes,
+            secure_cookies: config.secure_cookies,
+        }),
+        metrics: Arc::new(move || handle.render()),
+    };
+    let app = haishin_http::router(state);
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                tokio::select! {
+                    _ = rx => {},
+                    _ = termination_signal() => tracing::info!("shutting down"),
+                }
+            })
+            .await
+            .context("serving HTTP")
+    });
+    tracing::info!(%addr, "haishin listening");
+    Ok(RunningServer {
+        addr,
+        services,
+        shutdown: Some(tx),
+        task,
+    })
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+async fn termination_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// Hides a password in a database URL before it reaches a log or an error.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub fn init_logging(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log_level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = if config.log_format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_passwords_are_redacted() {
+        assert_eq!(
+            super::redact_url("postgres://app:s3cret@db:5432/haishin"),
+            "postgres://app:***@db:5432/haishin"
+        );
+        assert_eq!(
+            super::redact_url("postgres://app@db/haishin"),
+            "postgres://app@db/haishin"
+        );
+        assert_eq!(
+            super::redact_url("sqlite://data/haishin.db"),
+            "sqlite://data/haishin.db"
+        );
+    }
+}

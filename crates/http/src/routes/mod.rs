@@ -1,0 +1,87 @@
+//! REST routes, one module per resource. Each handler carries its OpenAPI
+//! description, so the document at `/api/openapi.json` is generated from the
+//! code that serves it.
+
+mod admins;
+mod audit;
+mod devices;
+mod groups;
+mod session;
+pub mod system;
+mod users;
+
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::openapi::ApiDoc;
+
+pub fn api() -> OpenApiRouter<AppState> {
+    let v1 = OpenApiRouter::new()
+        .routes(routes!(session::login))
+        .routes(routes!(session::logout))
+        .routes(routes!(session::me))
+        .routes(routes!(admins::list, admins::create))
+        .routes(routes!(admins::get, admins::update, admins::delete))
+        .routes(routes!(admins::list_tokens, admins::create_token))
+        .routes(routes!(admins::delete_token))
+        .routes(routes!(groups::list, groups::create))
+        .routes(routes!(groups::get, groups::update, groups::delete))
+        .routes(routes!(users::search, users::create))
+        .routes(routes!(users::get, users::update, users::delete))
+        .routes(routes!(users::import))
+        .routes(routes!(users::export))
+        .routes(routes!(devices::search, devices::create))
+        .routes(routes!(devices::get, devices::update, devices::delete))
+        .routes(routes!(devices::import))
+        .routes(routes!(devices::export))
+        .routes(routes!(audit::list));
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1)
+}
+
+/// Query options shared by CSV import endpoints.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct ImportParams {
+    /// `auto` (default), `utf-8` or `shift_jis`.
+    #[serde(default)]
+    #[param(value_type = String)]
+    pub encoding: haishin_domain::csv::EncodingChoice,
+}
+
+/// Query options shared by CSV export endpoints.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct ExportParams {
+    /// `utf-8` (default, with BOM for Excel) or `shift_jis`.
+    #[param(value_type = Option<String>)]
+    pub encoding: Option<haishin_domain::csv::CsvEncoding>,
+    /// Header language: `ja` or `en` (default: from Accept-Language).
+    #[param(value_type = Option<String>)]
+    pub lang: Option<haishin_domain::Lang>,
+    pub group_id: Option<i64>,
+    #[serde(default)]
+    pub include_subgroups: bool,
+}
+
+/// Builds a CSV download response.
+pub(crate) fn csv_download(
+    file: haishin_domain::service::ExportFile,
+    encoding: haishin_domain::csv::CsvEncoding,
+    name: &str,
+) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let charset = match encoding {
+        haishin_domain::csv::CsvEncoding::Utf8 => "utf-8",
+        haishin_domain::csv::CsvEncoding::ShiftJis => "Shift_JIS",
+    };
+    (
+        [
+            (header::CONTENT_TYPE, format!("text/csv; charset={charset}")),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::HeaderName::from_static("x-row-count"), file.rows.to_string()),
+        ],
+        file.bytes,
+    )
+        .into_response()
+}
