@@ -69,9 +69,11 @@ impl SqlStore {
             let mut q = Query::new("UPDATE org_groups SET id_path = ");
             let new_prefix = q.arg(Arg::Text(new_path.clone()));
             let cut = q.arg(Arg::Int(before.id_path.len() as i64 + 1));
-            q.push(&format!("{new_prefix} || SUBSTR(id_path, {cut}) WHERE "))
-                .push_arg("account_id = {}", Arg::Int(actor.account_id.0))
-                .push_arg(" AND id_path LIKE {}", Arg::Text(format!("{}%", before.id_path)));
+            q.push(&format!(
+                "{new_prefix} || SUBSTR(id_path, CAST({cut} AS INTEGER)) WHERE "
+            ))
+            .push_arg("account_id = {}", Arg::Int(actor.account_id.0))
+            .push_arg(" AND id_path LIKE {}", Arg::Text(format!("{}%", before.id_path)));
             q.as_query().execute(&mut *tx).await.db()?;
         }
         let mut q = Query::new("UPDATE org_groups SET ");
