@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{Column, Problems, Table, cell, header_labels, optional_cell, write_rows};
+use super::{Column, Table, cell, header_labels, optional_cell, write_rows};
 use crate::error::LineProblem;
 use crate::ids::{DeviceId, UserId};
 use crate::org::{Device, DeviceInput, GroupTree, Platform};
@@ -123,8 +123,8 @@ pub struct DeviceUpsert {
 /// Parses and checks a whole device file. Rows are matched to existing
 /// devices by device number; a blank device number creates a new device.
 pub fn plan_import(text: &str, ctx: &ImportContext<'_>) -> Result<Vec<DeviceUpsert>, DomainError> {
-    let table = Table::parse(text, COLUMNS)?;
-    let mut problems = Problems::default();
+    let mut table = Table::parse(text, COLUMNS)?;
+    let mut problems = std::mem::take(&mut table.problems);
     let by_number: HashMap<&str, &ExistingDevice> =
         ctx.existing.iter().map(|d| (d.device_number.as_str(), d)).collect();
     let by_serial: HashMap<&str, &ExistingDevice> = ctx

@@ -16,14 +16,18 @@ pub struct Column {
     pub required: bool,
 }
 
-/// A parsed file: for each data row, its line number and its cells by key.
+/// A parsed file: for each well-formed data row, its line number and its
+/// cells by key, plus the problems of the malformed lines, so the caller can
+/// go on checking the rest and report every bad line at once.
 pub struct Table {
     pub rows: Vec<(usize, HashMap<&'static str, String>)>,
+    pub(crate) problems: Problems,
 }
 
 impl Table {
-    /// Parses `text`; unknown or missing headers, malformed lines and lines
-    /// with the wrong number of cells are all reported, not just the first.
+    /// Parses `text`. Header problems (unknown, repeated or missing columns)
+    /// refuse the file at once, since no row can be read without them; lines
+    /// with the wrong number of cells are kept in [`Table::problems`].
     pub fn parse(text: &str, columns: &[Column]) -> Result<Table, DomainError> {
         let mut reader = ::csv::ReaderBuilder::new()
             .has_headers(false)
@@ -36,7 +40,10 @@ impl Table {
             Some(Err(e)) => return Err(csv_error(&e)),
             None => {
                 problems.add(LineProblem::new(1, None, "ファイルが空です。", "The file is empty."));
-                return problems.into_result(Table { rows: vec![] });
+                return problems.into_result(Table {
+                    rows: vec![],
+                    problems: Problems::default(),
+                });
             }
         };
         let mut keys = Vec::new();
@@ -79,6 +86,8 @@ impl Table {
                 format!("The required column '{}' is missing.", column.en),
             ));
         }
+        problems.into_result(())?;
+        let mut problems = Problems::default();
         let lines = LineIndex::new(text);
         let mut rows = Vec::new();
         for record in records {
@@ -121,7 +130,7 @@ impl Table {
                 .collect();
             rows.push((line, cells));
         }
-        problems.into_result(Table { rows })
+        Ok(Table { rows, problems })
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{Column, Problems, Table, cell, header_labels, optional_cell, write_rows};
+use super::{Column, Table, cell, header_labels, optional_cell, write_rows};
 use crate::error::LineProblem;
 use crate::ids::UserId;
 use crate::org::{GroupTree, User, UserInput};
@@ -59,8 +59,8 @@ pub fn plan_import(
     groups: &GroupTree,
     existing: &HashMap<String, UserId>,
 ) -> Result<Vec<UserUpsert>, DomainError> {
-    let table = Table::parse(text, COLUMNS)?;
-    let mut problems = Problems::default();
+    let mut table = Table::parse(text, COLUMNS)?;
+    let mut problems = std::mem::take(&mut table.problems);
     let mut seen: HashMap<String, usize> = HashMap::new();
     let root = groups.root().map(|g| g.id).unwrap_or_default();
     let mut plan = Vec::with_capacity(table.rows.len());
