@@ -97,9 +97,7 @@ impl PayloadHeader {
         Ok(Self {
             identifier: f.required_string("PayloadIdentifier")?,
             uuid: f.required_string("PayloadUUID")?,
-            version: f
-                .signed("PayloadVersion")?
-                .ok_or_else(|| f.missing("PayloadVersion"))?,
+            version: f.signed("PayloadVersion")?.ok_or_else(|| f.missing("PayloadVersion"))?,
             display_name: f.string("PayloadDisplayName")?,
         })
     }

@@ -134,9 +134,7 @@ impl ErrorChainItem {
 impl Record for ErrorChainItem {
     fn read(mut f: Fields) -> Result<Self, MdmError> {
         Ok(Self {
-            code: f
-                .signed("ErrorCode")?
-                .ok_or_else(|| f.missing("ErrorCode"))?,
+            code: f.signed("ErrorCode")?.ok_or_else(|| f.missing("ErrorCode"))?,
             domain: f.required_string("ErrorDomain")?,
             localized_description: f.string("LocalizedDescription")?,
             us_english_description: f.string("USEnglishDescription")?,
@@ -147,14 +145,8 @@ impl Record for ErrorChainItem {
     fn write(&self, out: &mut DictWriter) {
         out.opt_signed("ErrorCode", Some(self.code));
         out.string("ErrorDomain", &self.domain);
-        out.opt_string(
-            "LocalizedDescription",
-            self.localized_description.as_deref(),
-        );
-        out.opt_string(
-            "USEnglishDescription",
-            self.us_english_description.as_deref(),
-        );
+        out.opt_string("LocalizedDescription", self.localized_description.as_deref());
+        out.opt_string("USEnglishDescription", self.us_english_description.as_deref());
         out.extra(&self.extra);
     }
 }
@@ -245,8 +237,7 @@ mod tests {
 
     fn license_chain() -> ErrorChain {
         ErrorChain(vec![
-            ErrorChainItem::new(domain::MCMDM, 12064)
-                .with_description("License for app “X” could not be found."),
+            ErrorChainItem::new(domain::MCMDM, 12064).with_description("License for app “X” could not be found."),
             ErrorChainItem::new(domain::DEVICE_MANAGEMENT, 2605),
         ])
     }
@@ -259,10 +250,7 @@ mod tests {
         assert!(!chain.contains_id(known::USER_REJECTED));
         assert!(chain.contains_any(&[known::USER_REJECTED, known::DM_LICENSE_NOT_FOUND]));
         assert_eq!(chain.top().map(|item| item.code), Some(12064));
-        assert_eq!(
-            chain.find_domain(domain::DEVICE_MANAGEMENT).map(|i| i.code),
-            Some(2605)
-        );
+        assert_eq!(chain.find_domain(domain::DEVICE_MANAGEMENT).map(|i| i.code), Some(2605));
     }
 
     #[test]

@@ -43,9 +43,7 @@ impl Fields {
     }
 
     pub(crate) fn missing(&self, key: &str) -> MdmError {
-        MdmError::MissingKey {
-            key: self.path_of(key),
-        }
+        MdmError::MissingKey { key: self.path_of(key) }
     }
 
     pub(crate) fn missing_one_of(&self, keys: &[&str]) -> MdmError {
@@ -237,10 +235,7 @@ impl Fields {
     }
 
     /// Reads a dictionary whose keys are names (e.g. bundle ids) and values are records.
-    pub(crate) fn keyed_records<T: Record>(
-        &mut self,
-        key: &str,
-    ) -> Result<Option<BTreeMap<String, T>>, MdmError> {
+    pub(crate) fn keyed_records<T: Record>(&mut self, key: &str) -> Result<Option<BTreeMap<String, T>>, MdmError> {
         let Some(dict) = self.dictionary(key)? else {
             return Ok(None);
         };
@@ -345,11 +340,7 @@ impl DictWriter {
         }
     }
 
-    pub(crate) fn opt_keyed_records<T: Record>(
-        &mut self,
-        key: &str,
-        value: Option<&BTreeMap<String, T>>,
-    ) {
+    pub(crate) fn opt_keyed_records<T: Record>(&mut self, key: &str, value: Option<&BTreeMap<String, T>>) {
         if let Some(items) = value {
             let dict = items
                 .iter()

@@ -244,11 +244,6 @@ mod tests {
             ..UserIdentity::default()
         });
         assert_eq!(identity.channel(), Channel::User);
-        assert!(
-            identity
-                .user
-                .as_ref()
-                .is_some_and(UserIdentity::is_shared_ipad_user)
-        );
+        assert!(identity.user.as_ref().is_some_and(UserIdentity::is_shared_ipad_user));
     }
 }

@@ -61,8 +61,7 @@ pub use command::{Command, CommandRequest};
 pub use error::MdmError;
 pub use error_chain::{ErrorChain, ErrorChainItem};
 pub use identity::{
-    Channel, ChannelIdentity, CommandUuid, DeviceId, EnrollmentId, SHARED_IPAD_USER_ID, Udid,
-    UserIdentity,
+    Channel, ChannelIdentity, CommandUuid, DeviceId, EnrollmentId, SHARED_IPAD_USER_ID, Udid, UserIdentity,
 };
 pub use plist::{Dictionary, Value};
 pub use report::{CommandReport, CommandStatus};

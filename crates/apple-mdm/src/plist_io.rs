@@ -117,10 +117,7 @@ fn find_invalid_data(bytes: &[u8]) -> Option<(String, String)> {
         let content_start = from + found + "<data>".len();
         let content_len = text[content_start..].find("</data>")?;
         let content = &text[content_start..content_start + content_len];
-        let compact: String = content
-            .chars()
-            .filter(|c| !c.is_ascii_whitespace())
-            .collect();
+        let compact: String = content.chars().filter(|c| !c.is_ascii_whitespace()).collect();
         if plist::Data::from_xml_format(&compact).is_err() {
             let key = last_key_before(&text[..from + found]);
             let excerpt = compact.chars().take(EXCERPT_CHARS).collect();
@@ -135,9 +132,7 @@ fn last_key_before(text: &str) -> String {
     let Some(close) = text.rfind("</key>") else {
         return "(top level)".to_owned();
     };
-    let open = text[..close]
-        .rfind("<key>")
-        .map_or(0, |p| p + "<key>".len());
+    let open = text[..close].rfind("<key>").map_or(0, |p| p + "<key>".len());
     text[open..close].trim().to_owned()
 }
 
@@ -154,10 +149,7 @@ mod tests {
     #[test]
     fn non_dictionary_top_level_is_refused() {
         let body = br#"<?xml version="1.0"?><plist version="1.0"><array/></plist>"#;
-        assert_eq!(
-            parse_dictionary(body),
-            Err(MdmError::NotADictionary { found: "array" })
-        );
+        assert_eq!(parse_dictionary(body), Err(MdmError::NotADictionary { found: "array" }));
     }
 
     #[test]

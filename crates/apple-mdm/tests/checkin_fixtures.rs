@@ -4,9 +4,7 @@ mod common;
 
 use apple_mdm::checkin::{Authenticate, CheckOut, TokenUpdate};
 use apple_mdm::enrollment::{AccessRights, EnrollmentProfile, ProfilePayload, capability};
-use apple_mdm::{
-    Channel, CheckinMessage, DeviceId, MdmError, PlistRecord, Udid, UserIdentity, Value,
-};
+use apple_mdm::{Channel, CheckinMessage, DeviceId, MdmError, PlistRecord, Udid, UserIdentity, Value};
 use common::{data, fixture, parse_and_round_trip};
 
 const IPAD_UDID: &str = "1c111c111c111c111c111c111c111c111c111c11";
@@ -19,14 +17,10 @@ fn checkin(name: &str) -> CheckinMessage {
 
 #[test]
 fn authenticate_ios11_ipad() {
-    let CheckinMessage::Authenticate(message) = checkin("checkin-authenticate-ios11-ipad.plist")
-    else {
+    let CheckinMessage::Authenticate(message) = checkin("checkin-authenticate-ios11-ipad.plist") else {
         panic!("expected Authenticate");
     };
-    assert_eq!(
-        message.identity.device,
-        DeviceId::Udid(Udid::new(IPAD_UDID))
-    );
+    assert_eq!(message.identity.device, DeviceId::Udid(Udid::new(IPAD_UDID)));
     assert_eq!(message.identity.channel(), Channel::Device);
     assert_eq!(message.topic, IPAD_TOPIC);
     assert_eq!(message.os_version.as_deref(), Some("11.3.1"));
@@ -41,8 +35,7 @@ fn authenticate_ios11_ipad() {
 
 #[test]
 fn authenticate_ios9_ipad() {
-    let message =
-        parse_and_round_trip::<Authenticate>("checkin-authenticate-ios9-ipad-nanomdm.plist");
+    let message = parse_and_round_trip::<Authenticate>("checkin-authenticate-ios9-ipad-nanomdm.plist");
     assert_eq!(
         message.identity.udid().map(Udid::as_str),
         Some("663b07bb783e9ade1dae4fbb92ea12afc0ce5b69")
@@ -56,14 +49,10 @@ fn authenticate_ios9_ipad() {
 
 #[test]
 fn authenticate_macos_keeps_the_undocumented_challenge() {
-    let CheckinMessage::Authenticate(message) = checkin("checkin-authenticate-macos-nanomdm.plist")
-    else {
+    let CheckinMessage::Authenticate(message) = checkin("checkin-authenticate-macos-nanomdm.plist") else {
         panic!("expected Authenticate");
     };
-    assert_eq!(
-        message.identity.device.as_str(),
-        "66ADE930-5FDF-5EC4-8429-15640684C489"
-    );
+    assert_eq!(message.identity.device.as_str(), "66ADE930-5FDF-5EC4-8429-15640684C489");
     assert_eq!(message.topic, NANOMDM_TOPIC);
     assert_eq!(message.device_name.as_deref(), Some("Fruit"));
     assert_eq!(message.model.as_deref(), Some("iMac14,2"));
@@ -72,10 +61,7 @@ fn authenticate_macos_keeps_the_undocumented_challenge() {
     assert_eq!(message.os_version.as_deref(), Some("10.12.6"));
     assert_eq!(message.build_version.as_deref(), Some("16G2136"));
     assert_eq!(message.serial_number.as_deref(), Some("C02MT66KFLHH"));
-    assert_eq!(
-        message.extra.get("Challenge"),
-        Some(&Value::Data(b"apple".to_vec()))
-    );
+    assert_eq!(message.extra.get("Challenge"), Some(&Value::Data(b"apple".to_vec())));
 }
 
 #[test]
@@ -83,12 +69,7 @@ fn checkout_ios11() {
     let message = checkin("checkin-checkout-ios11.plist");
     assert_eq!(message.message_type(), "CheckOut");
     assert_eq!(message.channel(), Channel::Device);
-    let CheckinMessage::CheckOut(CheckOut {
-        identity,
-        topic,
-        extra,
-    }) = message
-    else {
+    let CheckinMessage::CheckOut(CheckOut { identity, topic, extra }) = message else {
         panic!("expected CheckOut");
     };
     assert_eq!(identity.udid().map(Udid::as_str), Some(IPAD_UDID));
@@ -114,8 +95,7 @@ fn tokenupdate_with_placeholder_base64_is_refused_naming_the_key() {
 
 #[test]
 fn tokenupdate_ios9_with_unlock_token() {
-    let CheckinMessage::TokenUpdate(message) =
-        checkin("checkin-tokenupdate-ios9-ipad-unlocktoken-nanomdm.plist")
+    let CheckinMessage::TokenUpdate(message) = checkin("checkin-tokenupdate-ios9-ipad-unlocktoken-nanomdm.plist")
     else {
         panic!("expected TokenUpdate");
     };
@@ -125,10 +105,7 @@ fn tokenupdate_ios9_with_unlock_token() {
     );
     assert_eq!(message.identity.channel(), Channel::Device);
     assert_eq!(message.topic, NANOMDM_TOPIC);
-    assert_eq!(
-        message.token,
-        data("R+juwGLC9ynsFwPBs+GPGXHYXwC+dkRdNAgLqnAbX1E=")
-    );
+    assert_eq!(message.token, data("R+juwGLC9ynsFwPBs+GPGXHYXwC+dkRdNAgLqnAbX1E="));
     assert_eq!(message.token.len(), 32);
     assert_eq!(message.push_magic, "CEFDF0BD-E342-4A27-8742-E930EA116B0A");
     let unlock_token = message.unlock_token.as_deref().expect("unlock token");
@@ -142,15 +119,9 @@ fn tokenupdate_ios9_with_unlock_token() {
 #[test]
 fn tokenupdate_macos_device_channel() {
     let message = parse_and_round_trip::<TokenUpdate>("checkin-tokenupdate-macos-nanomdm.plist");
-    assert_eq!(
-        message.identity.device.as_str(),
-        "66ADE930-5FDF-5EC4-8429-15640684C489"
-    );
+    assert_eq!(message.identity.device.as_str(), "66ADE930-5FDF-5EC4-8429-15640684C489");
     assert_eq!(message.identity.user, None);
-    assert_eq!(
-        message.token,
-        data("G6fJAGbFD3domiTzpCXK9oowD3KeiORgqUFgItXWQsw=")
-    );
+    assert_eq!(message.token, data("G6fJAGbFD3domiTzpCXK9oowD3KeiORgqUFgItXWQsw="));
     assert_eq!(message.push_magic, "888CEB39-BFFA-40F6-89FA-B60752EB63C2");
     assert_eq!(message.unlock_token, None);
     assert_eq!(message.awaiting_configuration, Some(false));
@@ -163,10 +134,7 @@ fn tokenupdate_macos_user_channel() {
     let CheckinMessage::TokenUpdate(message) = message else {
         panic!("expected TokenUpdate");
     };
-    assert_eq!(
-        message.identity.device.as_str(),
-        "E3568F17-92ED-450A-8904-C3BF4CB7E9A5"
-    );
+    assert_eq!(message.identity.device.as_str(), "E3568F17-92ED-450A-8904-C3BF4CB7E9A5");
     assert_eq!(
         message.identity.user,
         Some(UserIdentity {
@@ -205,15 +173,11 @@ fn a_variant_struct_refuses_a_different_message_type() {
 
 #[test]
 fn enrollment_profile_template() {
-    let profile =
-        parse_and_round_trip::<EnrollmentProfile>("enrollment-profile-nanomdm-example.plist");
+    let profile = parse_and_round_trip::<EnrollmentProfile>("enrollment-profile-nanomdm-example.plist");
     assert_eq!(profile.header.identifier, "com.github.micromdm.nanomdm");
     assert_eq!(profile.header.uuid, "F9760DD4-F2D1-4F29-8D2C-48D52DD0A9B3");
     assert_eq!(profile.header.version, 1);
-    assert_eq!(
-        profile.header.display_name.as_deref(),
-        Some("Enrollment Profile")
-    );
+    assert_eq!(profile.header.display_name.as_deref(), Some("Enrollment Profile"));
     assert_eq!(profile.payloads.len(), 2);
     let ProfilePayload::Other(scep) = &profile.payloads[0] else {
         panic!("first payload is SCEP");
@@ -230,10 +194,7 @@ fn enrollment_profile_template() {
     assert_eq!(mdm.check_in_url, None);
     assert_eq!(mdm.effective_check_in_url(), "https://mdm.example.org/mdm");
     assert_eq!(mdm.topic, "com.apple.mgmt.External.YOUR-PUSH-TOPIC-HERE");
-    assert_eq!(
-        mdm.identity_certificate_uuid,
-        "CB90E976-AD44-4B69-8108-8095E6260978"
-    );
+    assert_eq!(mdm.identity_certificate_uuid, "CB90E976-AD44-4B69-8108-8095E6260978");
     assert_eq!(mdm.access_rights, Some(AccessRights::ALL));
     assert_eq!(mdm.check_out_when_removed, Some(true));
     assert_eq!(mdm.sign_message, Some(true));

@@ -4,12 +4,11 @@
 mod common;
 
 use apple_mdm::command::{
-    AppAttributes, AppSource, ChangeManagementState, DeleteUser, DeviceConfigured,
-    DeviceInformation, EraseDevice, InstallApplication, InstallApplicationOptions, InstallMedia,
-    InstalledApplicationList, InviteToProgram, LogOutUser, ManagedApplicationAttributes,
-    ManagedApplicationConfiguration, ManagedApplicationFeedback, ManagedApplicationList,
-    ManagedMediaList, ManagementFlags, MediaSource, MediaTarget, MediaType, PurchaseMethod,
-    RemoveApplication, RemoveMedia, SettingItem, Settings, UnknownCommand, UserList,
+    AppAttributes, AppSource, ChangeManagementState, DeleteUser, DeviceConfigured, DeviceInformation, EraseDevice,
+    InstallApplication, InstallApplicationOptions, InstallMedia, InstalledApplicationList, InviteToProgram, LogOutUser,
+    ManagedApplicationAttributes, ManagedApplicationConfiguration, ManagedApplicationFeedback, ManagedApplicationList,
+    ManagedMediaList, ManagementFlags, MediaSource, MediaTarget, MediaType, PurchaseMethod, RemoveApplication,
+    RemoveMedia, SettingItem, Settings, UnknownCommand, UserList,
 };
 use apple_mdm::{Command, CommandRequest, CommandUuid, Dictionary, MdmError, PlistRecord, Value};
 use common::assert_round_trips;
@@ -23,14 +22,8 @@ fn install_application_serializes_to_apples_shape() {
         "0F1E2D3C-0000-4000-8000-000000000001",
         InstallApplication::from_store(361_309_726)
             .with_license_assignment()
-            .with_management_flags(
-                ManagementFlags::REMOVE_WITH_MDM_PROFILE | ManagementFlags::PREVENT_BACKUP,
-            )
-            .with_attributes(
-                AppAttributes::default()
-                    .with_vpn("VPN-1")
-                    .with_removable(false),
-            )
+            .with_management_flags(ManagementFlags::REMOVE_WITH_MDM_PROFILE | ManagementFlags::PREVENT_BACKUP)
+            .with_attributes(AppAttributes::default().with_vpn("VPN-1").with_removable(false))
             .taking_over_management(),
     );
     let dict = command.to_dictionary();
@@ -38,19 +31,13 @@ fn install_application_serializes_to_apples_shape() {
         dict.get("CommandUUID").and_then(Value::as_string),
         Some("0F1E2D3C-0000-4000-8000-000000000001")
     );
-    let inner = dict
-        .get("Command")
-        .and_then(Value::as_dictionary)
-        .expect("Command");
+    let inner = dict.get("Command").and_then(Value::as_dictionary).expect("Command");
     let get = |key: &str| inner.get(key).cloned();
     assert_eq!(get("RequestType"), Some(Value::from("InstallApplication")));
     assert_eq!(get("iTunesStoreID"), Some(Value::from(361_309_726_u64)));
     assert_eq!(get("ManagementFlags"), Some(Value::from(5_u64)));
     assert_eq!(get("ChangeManagementState"), Some(Value::from("Managed")));
-    let options = inner
-        .get("Options")
-        .and_then(Value::as_dictionary)
-        .expect("Options");
+    let options = inner.get("Options").and_then(Value::as_dictionary).expect("Options");
     assert_eq!(options.get("PurchaseMethod"), Some(&Value::from(1_i64)));
     let attributes = inner
         .get("Attributes")
@@ -89,10 +76,7 @@ fn settings_items_keep_their_item_key() {
         .iter()
         .filter_map(|item| item.as_dictionary()?.get("Item")?.as_string())
         .collect();
-    assert_eq!(
-        item_names,
-        ["ApplicationConfiguration", "ApplicationAttributes"]
-    );
+    assert_eq!(item_names, ["ApplicationConfiguration", "ApplicationAttributes"]);
     assert_round_trips(&command);
 }
 
@@ -152,8 +136,7 @@ fn text() -> impl Strategy<Value = String> {
 
 /// Keys that no typed field uses, so `extra` entries stay in `extra`.
 fn extra() -> impl Strategy<Value = Dictionary> {
-    vec(("Zz[A-Za-z]{1,8}", leaf()), 0..3)
-        .prop_map(|entries| entries.into_iter().collect::<Dictionary>())
+    vec(("Zz[A-Za-z]{1,8}", leaf()), 0..3).prop_map(|entries| entries.into_iter().collect::<Dictionary>())
 }
 
 fn leaf() -> impl Strategy<Value = Value> {
@@ -171,15 +154,13 @@ fn value() -> impl Strategy<Value = Value> {
     leaf().prop_recursive(3, 16, 4, |inner| {
         prop_oneof![
             vec(inner.clone(), 0..4).prop_map(Value::Array),
-            vec(("[A-Za-z]{1,8}", inner), 0..4)
-                .prop_map(|entries| Value::Dictionary(entries.into_iter().collect())),
+            vec(("[A-Za-z]{1,8}", inner), 0..4).prop_map(|entries| Value::Dictionary(entries.into_iter().collect())),
         ]
     })
 }
 
 fn dictionary() -> impl Strategy<Value = Dictionary> {
-    vec(("[A-Za-z.]{1,10}", value()), 0..4)
-        .prop_map(|entries| entries.into_iter().collect::<Dictionary>())
+    vec(("[A-Za-z.]{1,10}", value()), 0..4).prop_map(|entries| entries.into_iter().collect::<Dictionary>())
 }
 
 fn strings() -> impl Strategy<Value = Vec<String>> {
@@ -188,22 +169,12 @@ fn strings() -> impl Strategy<Value = Vec<String>> {
 
 fn attributes() -> impl Strategy<Value = AppAttributes> {
     (
-        (
-            of(text()),
-            of(text()),
-            of(text()),
-            of(text()),
-            of(strings()),
-        ),
+        (of(text()), of(text()), of(text()), of(text()), of(strings())),
         (of(any::<bool>()), of(any::<bool>()), of(any::<bool>())),
         (of(text()), of(any::<bool>()), of(any::<bool>()), extra()),
     )
         .prop_map(
-            |(
-                (vpn, filter, dns, relay, domains),
-                (direct, removable, tap),
-                (slice, hide, lock, extra),
-            )| {
+            |((vpn, filter, dns, relay, domains), (direct, removable, tap), (slice, hide, lock, extra))| {
                 AppAttributes {
                     vpn_uuid: vpn,
                     content_filter_uuid: filter,
@@ -228,14 +199,8 @@ fn install_application() -> impl Strategy<Value = InstallApplication> {
         text().prop_map(AppSource::BundleId),
         text().prop_map(AppSource::ManifestUrl),
     ];
-    let options = (
-        of(any::<i64>().prop_map(PurchaseMethod::from_code)),
-        extra(),
-    )
-        .prop_map(|(purchase_method, extra)| InstallApplicationOptions {
-            purchase_method,
-            extra,
-        });
+    let options = (of(any::<i64>().prop_map(PurchaseMethod::from_code)), extra())
+        .prop_map(|(purchase_method, extra)| InstallApplicationOptions { purchase_method, extra });
     (
         source,
         of(options),
@@ -246,18 +211,16 @@ fn install_application() -> impl Strategy<Value = InstallApplication> {
         (of(any::<bool>()), of(any::<bool>()), extra()),
     )
         .prop_map(
-            |(source, options, flags, configuration, attributes, change, (managed, ios, extra))| {
-                InstallApplication {
-                    source,
-                    options,
-                    management_flags: flags,
-                    configuration,
-                    attributes,
-                    change_management_state: change,
-                    install_as_managed: managed,
-                    ios_app: ios,
-                    extra,
-                }
+            |(source, options, flags, configuration, attributes, change, (managed, ios, extra))| InstallApplication {
+                source,
+                options,
+                management_flags: flags,
+                configuration,
+                attributes,
+                change_management_state: change,
+                install_as_managed: managed,
+                ios_app: ios,
+                extra,
             },
         )
 }
@@ -309,13 +272,8 @@ fn media_requests() -> impl Strategy<Value = CommandRequest> {
 fn app_requests() -> impl Strategy<Value = CommandRequest> {
     prop_oneof![
         install_application().prop_map(CommandRequest::from),
-        (text(), extra())
-            .prop_map(|(identifier, extra)| { RemoveApplication { identifier, extra }.into() }),
-        (of(strings()), extra()).prop_map(|(identifiers, extra)| ManagedApplicationList {
-            identifiers,
-            extra
-        }
-        .into()),
+        (text(), extra()).prop_map(|(identifier, extra)| { RemoveApplication { identifier, extra }.into() }),
+        (of(strings()), extra()).prop_map(|(identifiers, extra)| ManagedApplicationList { identifiers, extra }.into()),
         (of(strings()), of(any::<bool>()), of(strings()), extra()).prop_map(
             |(identifiers, managed_apps_only, items, extra)| {
                 InstalledApplicationList {
@@ -327,22 +285,18 @@ fn app_requests() -> impl Strategy<Value = CommandRequest> {
                 .into()
             }
         ),
-        (strings(), extra()).prop_map(|(identifiers, extra)| {
-            ManagedApplicationConfiguration { identifiers, extra }.into()
-        }),
-        (strings(), extra()).prop_map(|(identifiers, extra)| {
-            ManagedApplicationAttributes { identifiers, extra }.into()
-        }),
-        (strings(), of(any::<bool>()), extra()).prop_map(
-            |(identifiers, delete_feedback, extra)| {
-                ManagedApplicationFeedback {
-                    identifiers,
-                    delete_feedback,
-                    extra,
-                }
-                .into()
+        (strings(), extra())
+            .prop_map(|(identifiers, extra)| { ManagedApplicationConfiguration { identifiers, extra }.into() }),
+        (strings(), extra())
+            .prop_map(|(identifiers, extra)| { ManagedApplicationAttributes { identifiers, extra }.into() }),
+        (strings(), of(any::<bool>()), extra()).prop_map(|(identifiers, delete_feedback, extra)| {
+            ManagedApplicationFeedback {
+                identifiers,
+                delete_feedback,
+                extra,
             }
-        ),
+            .into()
+        }),
         (text(), text(), extra()).prop_map(|(program_id, invitation_url, extra)| {
             InviteToProgram {
                 program_id,
@@ -369,8 +323,7 @@ fn device_requests() -> impl Strategy<Value = CommandRequest> {
             }
             .into()
         }),
-        (vec(setting, 0..4), extra())
-            .prop_map(|(settings, extra)| Settings { settings, extra }.into()),
+        (vec(setting, 0..4), extra()).prop_map(|(settings, extra)| Settings { settings, extra }.into()),
         (
             (of(any::<bool>()), of(any::<bool>()), of(text()), of(text())),
             of(dictionary()),
@@ -401,11 +354,7 @@ fn device_requests() -> impl Strategy<Value = CommandRequest> {
                 .into()
             }
         ),
-        ("Zz[A-Za-z]{1,12}", extra()).prop_map(|(request_type, body)| UnknownCommand {
-            request_type,
-            body
-        }
-        .into()),
+        ("Zz[A-Za-z]{1,12}", extra()).prop_map(|(request_type, body)| UnknownCommand { request_type, body }.into()),
     ]
 }
 

@@ -5,8 +5,8 @@ mod common;
 
 use apple_mdm::error_chain::{domain, known};
 use apple_mdm::report::{
-    DeviceInformationResult, InstallApplicationResult, InstalledApplicationListResult,
-    ManagedAppStatus, ManagedApplicationListResult,
+    DeviceInformationResult, InstallApplicationResult, InstalledApplicationListResult, ManagedAppStatus,
+    ManagedApplicationListResult,
 };
 use apple_mdm::{Channel, CommandReport, CommandStatus, CommandUuid, PlistRecord, Udid, Value};
 use common::{assert_round_trips, parse_and_round_trip};
@@ -19,11 +19,7 @@ fn report(name: &str) -> CommandReport {
 
 fn decode<T: PlistRecord + PartialEq + std::fmt::Debug>(report: &CommandReport) -> T {
     let result: T = report.decode().expect("payload decodes");
-    assert_eq!(
-        result.to_dictionary(),
-        report.payload,
-        "typed payload is lossless"
-    );
+    assert_eq!(result.to_dictionary(), report.payload, "typed payload is lossless");
     assert_round_trips(&result);
     result
 }
@@ -52,10 +48,7 @@ fn acknowledged_devicelock_keeps_the_command_specific_key() {
     assert_eq!(uuid(&report), "b6c8627f-bf4a-4ef4-8f40-d8673cd568c9");
     assert_eq!(report.payload.len(), 1);
     assert_eq!(
-        report
-            .payload
-            .get("MessageResult")
-            .and_then(Value::as_string),
+        report.payload.get("MessageResult").and_then(Value::as_string),
         Some("NoPasscodeSet")
     );
 }
@@ -75,10 +68,7 @@ fn error_12021_invalid_request_type() {
     let report = report("result-error-12021-invalid-request-type.plist");
     assert_eq!(report.status, CommandStatus::Error);
     assert_eq!(uuid(&report), "00000000-1111-2222-3333-444455556666");
-    assert_eq!(
-        report.identity.device.as_str(),
-        "00000000-1111-2222-3333-444455556666"
-    );
+    assert_eq!(report.identity.device.as_str(), "00000000-1111-2222-3333-444455556666");
     assert_eq!(report.error_chain.items().len(), 1);
     let top = report.error_chain.top().expect("one item");
     assert_eq!(top.code, 12021);
@@ -88,11 +78,7 @@ fn error_12021_invalid_request_type() {
     assert_eq!(top.us_english_description.as_deref(), Some(text));
     assert!(report.error_chain.contains_id(known::INVALID_REQUEST_TYPE));
     assert!(report.error_chain.contains(domain::MCMDM, 12021));
-    assert!(
-        !report
-            .error_chain
-            .contains(domain::DEVICE_MANAGEMENT, 12021)
-    );
+    assert!(!report.error_chain.contains(domain::DEVICE_MANAGEMENT, 12021));
 }
 
 #[test]
@@ -100,10 +86,7 @@ fn error_12013_keeps_the_literal_escape_text() {
     let report = report("result-error-12013-profile-not-managed-ios11.plist");
     assert_eq!(report.status, CommandStatus::Error);
     assert_eq!(uuid(&report), "b2da2591-a2e5-45e5-8dd8-0ffb050d8407");
-    let item = report
-        .error_chain
-        .find(domain::MCMDM, 12013)
-        .expect("12013");
+    let item = report.error_chain.find(domain::MCMDM, 12013).expect("12013");
     let text = r"The profile \xe2\x80\x9corg.github.cmdmnt.commandment.trust\xe2\x80\x9d is not managed by MDM.";
     assert_eq!(item.localized_description.as_deref(), Some(text));
     assert_eq!(item.description(), Some(text));
@@ -123,10 +106,7 @@ fn installapplication_error_1407_already_prompting() {
         Some("The user is already being prompted.")
     );
     assert_eq!(item.us_english_description, None);
-    assert_eq!(
-        item.description(),
-        Some("The user is already being prompted.")
-    );
+    assert_eq!(item.description(), Some("The user is already being prompted."));
     let result: InstallApplicationResult = decode(&report);
     assert_eq!(result, InstallApplicationResult::default());
 }
@@ -137,10 +117,7 @@ fn installapplication_acknowledged_prompting() {
     assert_eq!(report.status, CommandStatus::Acknowledged);
     assert_eq!(uuid(&report), "7a9df3db-d661-4c1c-aa0e-56d69c8718a5");
     let result: InstallApplicationResult = decode(&report);
-    assert_eq!(
-        result.identifier.as_deref(),
-        Some("com.tinyspeck.slackmacgap")
-    );
+    assert_eq!(result.identifier.as_deref(), Some("com.tinyspeck.slackmacgap"));
     assert_eq!(result.state, Some(ManagedAppStatus::Prompting));
     assert_eq!(result.rejection_reason, None);
 }
@@ -180,10 +157,7 @@ fn deviceinformation_macos_echoes_request_type() {
     assert_eq!(uuid(&report), "76eda240-5488-4989-8339-f2ae160113c4");
     assert_eq!(report.request_type.as_deref(), Some("DeviceInformation"));
     let info: DeviceInformationResult = decode(&report);
-    assert_eq!(
-        info.query_responses.host_name.as_deref(),
-        Some("fruit.example.com")
-    );
+    assert_eq!(info.query_responses.host_name.as_deref(), Some("fruit.example.com"));
     assert_eq!(
         info.query_responses.udid.as_ref().map(Udid::as_str),
         Some("66ADE930-5FDF-5EC4-8429-15640684C489")
@@ -196,11 +170,7 @@ fn installedapplicationlist_ios11() {
     let report = report("installedapplicationlist-ios11.plist");
     assert_eq!(uuid(&report), "368b6b82-f89c-4af7-8a02-ed72af86116c");
     let list: InstalledApplicationListResult = decode(&report);
-    let ids: Vec<_> = list
-        .applications
-        .iter()
-        .map(|a| a.identifier.as_str())
-        .collect();
+    let ids: Vec<_> = list.applications.iter().map(|a| a.identifier.as_str()).collect();
     assert_eq!(
         ids,
         [
@@ -238,8 +208,7 @@ fn installedapplicationlist_ios11() {
 
 #[test]
 fn managedapplicationlist_installing_then_managed() {
-    let installing: ManagedApplicationListResult =
-        decode(&report("managedapplicationlist-installing-ios12.plist"));
+    let installing: ManagedApplicationListResult = decode(&report("managedapplicationlist-installing-ios12.plist"));
     let numbers = &installing.applications["com.apple.Numbers"];
     assert_eq!(numbers.status, ManagedAppStatus::Installing);
     assert!(numbers.status.is_in_progress());
@@ -264,10 +233,7 @@ fn managedapplicationlist_failed_is_transient() {
     assert_eq!(uuid(&report), "7fc66d05-4bdb-41e4-9814-5a4c21e74e16");
     let list: ManagedApplicationListResult = decode(&report);
     let ids: Vec<_> = list.applications.keys().map(String::as_str).collect();
-    assert_eq!(
-        ids,
-        ["com.apple.iWork.Keynote", "com.tinyspeck.slackmacgap"]
-    );
+    assert_eq!(ids, ["com.apple.iWork.Keynote", "com.tinyspeck.slackmacgap"]);
     for app in list.applications.values() {
         assert_eq!(app.status, ManagedAppStatus::Failed);
         assert!(app.status.is_transient());
@@ -280,10 +246,7 @@ fn managedapplicationlist_failed_is_transient() {
 fn decoding_the_wrong_result_type_names_the_missing_key() {
     let report = report("result-notnow-ios11.plist");
     let err = report.decode::<ManagedApplicationListResult>().unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "missing required key `ManagedApplicationList`"
-    );
+    assert_eq!(err.to_string(), "missing required key `ManagedApplicationList`");
 }
 
 /// A new fixture must come with assertions: this lists the fixtures each test file

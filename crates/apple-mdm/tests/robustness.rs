@@ -4,8 +4,8 @@ mod common;
 
 use apple_mdm::enrollment::EnrollmentProfile;
 use apple_mdm::report::{
-    DeviceInformationResult, InstallApplicationResult, InstalledApplicationListResult,
-    ManagedApplicationListResult, ManagedMediaListResult, SettingsResult, UserListResult,
+    DeviceInformationResult, InstallApplicationResult, InstalledApplicationListResult, ManagedApplicationListResult,
+    ManagedMediaListResult, SettingsResult, UserListResult,
 };
 use apple_mdm::{CheckinMessage, Command, CommandReport, Dictionary, MdmError, PlistRecord, Value};
 use common::fixture;
@@ -59,10 +59,7 @@ fn every_truncation_of_every_fixture_is_an_error_not_a_panic() {
             // All parsers share the byte-level reader, and a prefix never gets past it,
             // so one parser per prefix exercises every reachable path.
             let prefix = &bytes[..len];
-            assert!(
-                CommandReport::from_xml(prefix).is_err(),
-                "prefix of {len} bytes parsed"
-            );
+            assert!(CommandReport::from_xml(prefix).is_err(), "prefix of {len} bytes parsed");
         }
     }
 }
@@ -152,21 +149,14 @@ fn nested_errors_carry_the_full_path() {
 
 #[test]
 fn identity_must_be_exactly_one_of_udid_and_enrollment_id() {
-    let err =
-        CommandReport::from_xml(&plist("<key>Status</key><string>Idle</string>")).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "missing required key: one of `UDID`, `EnrollmentID`"
-    );
+    let err = CommandReport::from_xml(&plist("<key>Status</key><string>Idle</string>")).unwrap_err();
+    assert_eq!(err.to_string(), "missing required key: one of `UDID`, `EnrollmentID`");
     let err = CommandReport::from_xml(&plist(
         "<key>UDID</key><string>A</string><key>EnrollmentID</key><string>B</string>\
          <key>Status</key><string>Idle</string>",
     ))
     .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "only one of `UDID`, `EnrollmentID` may be present"
-    );
+    assert_eq!(err.to_string(), "only one of `UDID`, `EnrollmentID` may be present");
 }
 
 #[test]
@@ -197,9 +187,7 @@ fn negative_sizes_are_invalid_values() {
          <integer>-1</integer></dict></array>",
     ))
     .expect("report parses");
-    let err = report
-        .decode::<InstalledApplicationListResult>()
-        .unwrap_err();
+    let err = report.decode::<InstalledApplicationListResult>().unwrap_err();
     assert_eq!(
         err.to_string(),
         "key `InstalledApplicationList[0].BundleSize` has invalid value \"-1\": \
@@ -233,10 +221,7 @@ fn unknown_message_types_are_kept_not_refused() {
     assert_eq!(other.message_type, "FutureThing");
     assert_eq!(other.body.get("UDID"), Some(&Value::from("A")));
     assert_eq!(message.channel(), apple_mdm::Channel::User);
-    assert_eq!(
-        CheckinMessage::from_xml(&message.to_xml().unwrap()).unwrap(),
-        message
-    );
+    assert_eq!(CheckinMessage::from_xml(&message.to_xml().unwrap()).unwrap(), message);
 }
 
 /// Keys the parsers look at, so random dictionaries hit the typed paths.
@@ -287,16 +272,14 @@ fn random_value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(4, 32, 5, |inner| {
         prop_oneof![
             vec(inner.clone(), 0..4).prop_map(Value::Array),
-            vec((prop::sample::select(KEYS), inner), 0..6).prop_map(|entries| {
-                Value::Dictionary(entries.into_iter().collect::<Dictionary>())
-            }),
+            vec((prop::sample::select(KEYS), inner), 0..6)
+                .prop_map(|entries| { Value::Dictionary(entries.into_iter().collect::<Dictionary>()) }),
         ]
     })
 }
 
 fn random_dictionary() -> impl Strategy<Value = Dictionary> {
-    vec((prop::sample::select(KEYS), random_value()), 0..10)
-        .prop_map(|entries| entries.into_iter().collect())
+    vec((prop::sample::select(KEYS), random_value()), 0..10).prop_map(|entries| entries.into_iter().collect())
 }
 
 proptest! {

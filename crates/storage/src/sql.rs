@@ -119,11 +119,11 @@ pub fn opt_text(v: &Option<String>) -> Arg {
 /// become a conflict naming the field people recognise; anything else is
 /// internal (logged here, never shown to the admin).
 pub fn db_error(error: sqlx::Error) -> DomainError {
-    if let sqlx::Error::Database(db) = &error {
-        if db.is_unique_violation() {
-            let detail = format!("{} {}", db.message(), db.constraint().unwrap_or_default());
-            return unique_conflict(&detail);
-        }
+    if let sqlx::Error::Database(db) = &error
+        && db.is_unique_violation()
+    {
+        let detail = format!("{} {}", db.message(), db.constraint().unwrap_or_default());
+        return unique_conflict(&detail);
     }
     tracing::error!(%error, "database error");
     DomainError::internal(error)

@@ -9,8 +9,8 @@ mod messages;
 mod responses;
 
 pub use messages::{
-    Authenticate, CheckOut, DeclarativeManagement, GetBootstrapToken, GetToken, ReturnToService,
-    SetBootstrapToken, TokenUpdate, UserAuthenticate,
+    Authenticate, CheckOut, DeclarativeManagement, GetBootstrapToken, GetToken, ReturnToService, SetBootstrapToken,
+    TokenUpdate, UserAuthenticate,
 };
 pub use responses::{BootstrapTokenResponse, GetTokenResponse, UserAuthenticateResponse};
 
@@ -152,21 +152,14 @@ impl CheckinMessage {
     pub fn channel(&self) -> Channel {
         match self {
             Self::Other(other) => {
-                let user_keys = [
-                    "UserID",
-                    "UserShortName",
-                    "UserLongName",
-                    "EnrollmentUserID",
-                ];
+                let user_keys = ["UserID", "UserShortName", "UserLongName", "EnrollmentUserID"];
                 if user_keys.iter().any(|key| other.body.contains_key(key)) {
                     Channel::User
                 } else {
                     Channel::Device
                 }
             }
-            known => known
-                .identity()
-                .map_or(Channel::Device, ChannelIdentity::channel),
+            known => known.identity().map_or(Channel::Device, ChannelIdentity::channel),
         }
     }
 }

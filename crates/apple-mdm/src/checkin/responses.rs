@@ -82,8 +82,4 @@ impl Record for GetTokenResponse {
     }
 }
 
-plist_record!(
-    BootstrapTokenResponse,
-    UserAuthenticateResponse,
-    GetTokenResponse
-);
+plist_record!(BootstrapTokenResponse, UserAuthenticateResponse, GetTokenResponse);

@@ -85,10 +85,7 @@ impl Record for InstallApplicationOptions {
     }
 
     fn write(&self, out: &mut DictWriter) {
-        out.opt_signed(
-            "PurchaseMethod",
-            self.purchase_method.map(PurchaseMethod::code),
-        );
+        out.opt_signed("PurchaseMethod", self.purchase_method.map(PurchaseMethod::code));
         out.extra(&self.extra);
     }
 }
@@ -147,8 +144,7 @@ impl Record for AppAttributes {
             dns_proxy_uuid: f.string("DNSProxyUUID")?,
             relay_uuid: f.string("RelayUUID")?,
             associated_domains: f.strings("AssociatedDomains")?,
-            associated_domains_enable_direct_downloads: f
-                .bool("AssociatedDomainsEnableDirectDownloads")?,
+            associated_domains_enable_direct_downloads: f.bool("AssociatedDomainsEnableDirectDownloads")?,
             removable: f.bool("Removable")?,
             tap_to_pay_screen_lock: f.bool("TapToPayScreenLock")?,
             cellular_slice_uuid: f.string("CellularSliceUUID")?,
@@ -347,9 +343,7 @@ impl Record for InstallApplication {
         out.opt_record("Attributes", self.attributes.as_ref());
         out.opt_string(
             "ChangeManagementState",
-            self.change_management_state
-                .as_ref()
-                .map(ChangeManagementState::as_str),
+            self.change_management_state.as_ref().map(ChangeManagementState::as_str),
         );
         out.opt_bool("InstallAsManaged", self.install_as_managed);
         out.opt_bool("iOSApp", self.ios_app);
@@ -536,9 +530,7 @@ pub struct ManagedApplicationFeedback {
 impl Record for ManagedApplicationFeedback {
     fn read(mut f: Fields) -> Result<Self, MdmError> {
         Ok(Self {
-            identifiers: f
-                .strings("Identifiers")?
-                .ok_or_else(|| f.missing("Identifiers"))?,
+            identifiers: f.strings("Identifiers")?.ok_or_else(|| f.missing("Identifiers"))?,
             delete_feedback: f.bool("DeleteFeedback")?,
             extra: f.rest(),
         })

@@ -104,10 +104,7 @@ impl Record for DeviceInformation {
 
     fn write(&self, out: &mut DictWriter) {
         out.opt_strings("Queries", Some(&self.queries));
-        out.opt_data(
-            "DeviceAttestationNonce",
-            self.device_attestation_nonce.as_deref(),
-        );
+        out.opt_data("DeviceAttestationNonce", self.device_attestation_nonce.as_deref());
         out.extra(&self.extra);
     }
 }
@@ -146,10 +143,7 @@ impl Record for EraseDevice {
         out.opt_bool("PreserveDataPlan", self.preserve_data_plan);
         out.opt_bool("DisallowProximitySetup", self.disallow_proximity_setup);
         out.opt_string("PIN", self.pin.as_deref());
-        out.opt_string(
-            "ObliterationBehavior",
-            self.obliteration_behavior.as_deref(),
-        );
+        out.opt_string("ObliterationBehavior", self.obliteration_behavior.as_deref());
         out.opt_dictionary("ReturnToService", self.return_to_service.as_ref());
         out.extra(&self.extra);
     }

@@ -81,9 +81,7 @@ impl Record for InstallMedia {
             (Some(_), Some(_)) => return Err(f.conflicting(&["iTunesStoreID", "MediaURL"])),
         };
         Ok(Self {
-            media_type: f
-                .parsed("MediaType")?
-                .ok_or_else(|| f.missing("MediaType"))?,
+            media_type: f.parsed("MediaType")?.ok_or_else(|| f.missing("MediaType"))?,
             source,
             persistent_id: f.string("PersistentID")?,
             kind: f.string("Kind")?,
@@ -163,9 +161,7 @@ impl Record for RemoveMedia {
             }
         };
         Ok(Self {
-            media_type: f
-                .parsed("MediaType")?
-                .ok_or_else(|| f.missing("MediaType"))?,
+            media_type: f.parsed("MediaType")?.ok_or_else(|| f.missing("MediaType"))?,
             target,
             extra: f.rest(),
         })

@@ -22,17 +22,14 @@ mod settings;
 
 pub use apps::{
     AppAttributes, AppSource, ChangeManagementState, InstallApplication, InstallApplicationOptions,
-    InstalledApplicationList, InviteToProgram, ManagedApplicationAttributes,
-    ManagedApplicationConfiguration, ManagedApplicationFeedback, ManagedApplicationList,
-    ManagementFlags, PurchaseMethod, RemoveApplication,
+    InstalledApplicationList, InviteToProgram, ManagedApplicationAttributes, ManagedApplicationConfiguration,
+    ManagedApplicationFeedback, ManagedApplicationList, ManagementFlags, PurchaseMethod, RemoveApplication,
 };
-pub use device::{
-    DeleteUser, DeviceConfigured, DeviceInformation, EraseDevice, LogOutUser, UserList, query,
-};
+pub use device::{DeleteUser, DeviceConfigured, DeviceInformation, EraseDevice, LogOutUser, UserList, query};
 pub use media::{InstallMedia, ManagedMediaList, MediaSource, MediaTarget, MediaType, RemoveMedia};
 pub use settings::{
-    ApplicationAttributesSetting, ApplicationConfigurationSetting, DeviceNameSetting,
-    OrganizationInfo, OrganizationInfoSetting, SettingItem, Settings,
+    ApplicationAttributesSetting, ApplicationConfigurationSetting, DeviceNameSetting, OrganizationInfo,
+    OrganizationInfoSetting, SettingItem, Settings,
 };
 
 use plist::{Dictionary, Value};
@@ -59,10 +56,7 @@ impl Command {
     }
 
     /// Wraps a request under a chosen `CommandUUID` (e.g. one already stored in a queue).
-    pub fn with_uuid(
-        command_uuid: impl Into<CommandUuid>,
-        request: impl Into<CommandRequest>,
-    ) -> Self {
+    pub fn with_uuid(command_uuid: impl Into<CommandUuid>, request: impl Into<CommandRequest>) -> Self {
         Self {
             command_uuid: command_uuid.into(),
             request: request.into(),
@@ -102,10 +96,7 @@ impl PlistRecord for Command {
 
     fn to_dictionary(&self) -> Dictionary {
         let mut inner = DictWriter::default();
-        inner.opt_bool(
-            "RequestRequiresNetworkTether",
-            self.request_requires_network_tether,
-        );
+        inner.opt_bool("RequestRequiresNetworkTether", self.request_requires_network_tether);
         self.request.write(&mut inner);
         let mut out = DictWriter::default();
         out.string("CommandUUID", self.command_uuid.as_str());

@@ -210,10 +210,7 @@ impl Record for SettingItem {
             "ApplicationAttributes" => Self::ApplicationAttributes(Record::read(f)?),
             "DeviceName" => Self::DeviceName(Record::read(f)?),
             "OrganizationInfo" => Self::OrganizationInfo(Record::read(f)?),
-            _ => Self::Other {
-                item,
-                body: f.rest(),
-            },
+            _ => Self::Other { item, body: f.rest() },
         })
     }
 
@@ -252,9 +249,7 @@ impl Settings {
 impl Record for Settings {
     fn read(mut f: Fields) -> Result<Self, MdmError> {
         Ok(Self {
-            settings: f
-                .records("Settings")?
-                .ok_or_else(|| f.missing("Settings"))?,
+            settings: f.records("Settings")?.ok_or_else(|| f.missing("Settings"))?,
             extra: f.rest(),
         })
     }

@@ -143,9 +143,7 @@ impl Record for InstallApplicationResult {
         out.opt_string("State", self.state.as_ref().map(ManagedAppStatus::as_str));
         out.opt_string(
             "RejectionReason",
-            self.rejection_reason
-                .as_ref()
-                .map(InstallRejectionReason::as_str),
+            self.rejection_reason.as_ref().map(InstallRejectionReason::as_str),
         );
         out.extra(&self.extra);
     }
@@ -205,17 +203,11 @@ impl Record for ManagedApplication {
     fn write(&self, out: &mut DictWriter) {
         out.string("Status", self.status.as_str());
         out.opt_unsigned("ManagementFlags", self.management_flags.map(|f| f.0));
-        out.opt_string(
-            "UnusedRedemptionCode",
-            self.unused_redemption_code.as_deref(),
-        );
+        out.opt_string("UnusedRedemptionCode", self.unused_redemption_code.as_deref());
         out.opt_bool("HasConfiguration", self.has_configuration);
         out.opt_bool("HasFeedback", self.has_feedback);
         out.opt_bool("IsValidated", self.is_validated);
-        out.opt_unsigned(
-            "ExternalVersionIdentifier",
-            self.external_version_identifier,
-        );
+        out.opt_unsigned("ExternalVersionIdentifier", self.external_version_identifier);
         out.extra(&self.extra);
     }
 }
@@ -331,10 +323,7 @@ impl Record for InstalledApplication {
         out.opt_unsigned("DynamicSize", self.dynamic_size);
         out.opt_bool("IsValidated", self.is_validated);
         out.opt_bool("Installing", self.installing);
-        out.opt_unsigned(
-            "ExternalVersionIdentifier",
-            self.external_version_identifier,
-        );
+        out.opt_unsigned("ExternalVersionIdentifier", self.external_version_identifier);
         out.opt_bool("AppStoreVendable", self.app_store_vendable);
         out.opt_bool("DeviceBasedVPP", self.device_based_vpp);
         out.opt_bool("BetaApp", self.beta_app);
@@ -345,10 +334,7 @@ impl Record for InstalledApplication {
         out.opt_bool("DownloadPaused", self.download_paused);
         out.opt_bool("DownloadCancelled", self.download_cancelled);
         out.opt_bool("IsAppClip", self.is_app_clip);
-        out.opt_string(
-            "DistributorIdentifier",
-            self.distributor_identifier.as_deref(),
-        );
+        out.opt_string("DistributorIdentifier", self.distributor_identifier.as_deref());
         out.opt_string("Source", self.source.as_deref());
         out.extra(&self.extra);
     }

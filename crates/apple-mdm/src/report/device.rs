@@ -131,14 +131,8 @@ impl Record for QueryResponses {
         out.opt_bool("IsSupervised", self.is_supervised);
         out.opt_bool("IsMultiUser", self.is_multi_user);
         out.opt_bool("IsActivationLockEnabled", self.is_activation_lock_enabled);
-        out.opt_bool(
-            "iTunesStoreAccountIsActive",
-            self.itunes_store_account_is_active,
-        );
-        out.opt_string(
-            "iTunesStoreAccountHash",
-            self.itunes_store_account_hash.as_deref(),
-        );
+        out.opt_bool("iTunesStoreAccountIsActive", self.itunes_store_account_is_active);
+        out.opt_string("iTunesStoreAccountHash", self.itunes_store_account_hash.as_deref());
         out.opt_bool("AwaitingConfiguration", self.awaiting_configuration);
         out.opt_string("TimeZone", self.time_zone.as_deref());
         out.opt_unsigned("MaximumResidentUsers", self.maximum_resident_users);
@@ -170,9 +164,7 @@ pub struct DeviceInformationResult {
 impl Record for DeviceInformationResult {
     fn read(mut f: Fields) -> Result<Self, MdmError> {
         Ok(Self {
-            query_responses: f
-                .record("QueryResponses")?
-                .ok_or_else(|| f.missing("QueryResponses"))?,
+            query_responses: f.record("QueryResponses")?.ok_or_else(|| f.missing("QueryResponses"))?,
             extra: f.rest(),
         })
     }
@@ -234,9 +226,7 @@ pub struct UserListResult {
 impl UserListResult {
     /// Whether anyone is logged in, which blocks OS updates on Shared iPad.
     pub fn anyone_logged_in(&self) -> bool {
-        self.users
-            .iter()
-            .any(|user| user.is_logged_in == Some(true))
+        self.users.iter().any(|user| user.is_logged_in == Some(true))
     }
 }
 
@@ -305,9 +295,7 @@ pub struct SettingsResult {
 impl Record for SettingsResult {
     fn read(mut f: Fields) -> Result<Self, MdmError> {
         Ok(Self {
-            settings: f
-                .records("Settings")?
-                .ok_or_else(|| f.missing("Settings"))?,
+            settings: f.records("Settings")?.ok_or_else(|| f.missing("Settings"))?,
             extra: f.rest(),
         })
     }

@@ -101,9 +101,7 @@ impl Record for InstallMediaResult {
         out.opt_string("State", self.state.as_ref().map(MediaState::as_str));
         out.opt_string(
             "RejectionReason",
-            self.rejection_reason
-                .as_ref()
-                .map(MediaRejectionReason::as_str),
+            self.rejection_reason.as_ref().map(MediaRejectionReason::as_str),
         );
         out.extra(&self.extra);
     }

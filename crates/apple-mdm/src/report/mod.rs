@@ -18,17 +18,14 @@ mod media;
 
 pub use apps::{
     AppAttributesItem, AppConfigurationItem, AppFeedbackItem, ApplicationAttributesResult,
-    ApplicationConfigurationsResult, InstallApplicationResult, InstallRejectionReason,
-    InstalledApplication, InstalledApplicationListResult, ManagedAppStatus, ManagedApplication,
-    ManagedApplicationFeedbackResult, ManagedApplicationListResult,
+    ApplicationConfigurationsResult, InstallApplicationResult, InstallRejectionReason, InstalledApplication,
+    InstalledApplicationListResult, ManagedAppStatus, ManagedApplication, ManagedApplicationFeedbackResult,
+    ManagedApplicationListResult,
 };
-pub use device::{
-    DeviceInformationResult, QueryResponses, SettingResult, SettingsResult, UserAccount,
-    UserListResult,
-};
+pub use device::{DeviceInformationResult, QueryResponses, SettingResult, SettingsResult, UserAccount, UserListResult};
 pub use media::{
-    InstallMediaResult, InvitationResult, InviteToProgramResult, ManagedBook,
-    ManagedMediaListResult, MediaRejectionReason, MediaState,
+    InstallMediaResult, InvitationResult, InviteToProgramResult, ManagedBook, ManagedMediaListResult,
+    MediaRejectionReason, MediaState,
 };
 
 use std::fmt;
@@ -88,10 +85,7 @@ impl CommandStatus {
     /// Whether the command is finished and can leave the server's queue; after
     /// `NotNow` it must stay queued because the device did not keep it.
     pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            Self::Acknowledged | Self::Error | Self::CommandFormatError
-        )
+        matches!(self, Self::Acknowledged | Self::Error | Self::CommandFormatError)
     }
 }
 
@@ -136,19 +130,11 @@ impl CommandReport {
     }
 
     /// A report about a command, without payload or errors yet.
-    pub fn for_command(
-        identity: ChannelIdentity,
-        command_uuid: CommandUuid,
-        status: CommandStatus,
-    ) -> Self {
+    pub fn for_command(identity: ChannelIdentity, command_uuid: CommandUuid, status: CommandStatus) -> Self {
         Self::new(identity, status, Some(command_uuid))
     }
 
-    fn new(
-        identity: ChannelIdentity,
-        status: CommandStatus,
-        command_uuid: Option<CommandUuid>,
-    ) -> Self {
+    fn new(identity: ChannelIdentity, status: CommandStatus, command_uuid: Option<CommandUuid>) -> Self {
         Self {
             identity,
             status,
@@ -211,10 +197,7 @@ impl PlistRecord for CommandReport {
         let mut out = DictWriter::default();
         self.identity.write(&mut out);
         out.string("Status", self.status.as_str());
-        out.opt_string(
-            "CommandUUID",
-            self.command_uuid.as_ref().map(CommandUuid::as_str),
-        );
+        out.opt_string("CommandUUID", self.command_uuid.as_ref().map(CommandUuid::as_str));
         if !self.error_chain.is_empty() {
             out.opt_records("ErrorChain", Some(self.error_chain.items()));
         }

@@ -35,10 +35,7 @@ pub fn parse_and_round_trip<T: PlistRecord + PartialEq + Debug>(name: &str) -> T
     );
     let serialized = parsed.to_xml().expect("serializes");
     let reparsed = T::from_xml(&serialized).expect("serialized output parses");
-    assert_eq!(
-        reparsed, parsed,
-        "{name}: parse -> serialize -> parse differs"
-    );
+    assert_eq!(reparsed, parsed, "{name}: parse -> serialize -> parse differs");
     parsed
 }
 
@@ -52,7 +49,5 @@ pub fn assert_round_trips<T: PlistRecord + PartialEq + Debug>(value: &T) {
 }
 
 pub fn data(base64: &str) -> Vec<u8> {
-    plist::Data::from_xml_format(base64)
-        .expect("valid base64")
-        .into()
+    plist::Data::from_xml_format(base64).expect("valid base64").into()
 }

@@ -213,15 +213,15 @@ pub fn plan_import(text: &str, ctx: &ImportContext<'_>) -> Result<Vec<DeviceUpse
             .and_then(|n| by_number.get(n))
             .map(|d| d.id);
         let mut duplicate = |seen: &mut HashMap<String, usize>, value: &Option<String>, ja: &str, en: &str| {
-            if let Some(v) = value {
-                if let Some(first) = seen.insert(v.clone(), line) {
-                    problems.add(LineProblem::new(
-                        line,
-                        Some(en),
-                        format!("{ja}「{v}」が {first} 行目と重複しています。"),
-                        format!("{en} '{v}' also appears on line {first}."),
-                    ));
-                }
+            if let Some(v) = value
+                && let Some(first) = seen.insert(v.clone(), line)
+            {
+                problems.add(LineProblem::new(
+                    line,
+                    Some(en),
+                    format!("{ja}「{v}」が {first} 行目と重複しています。"),
+                    format!("{en} '{v}' also appears on line {first}."),
+                ));
             }
         };
         duplicate(&mut seen_numbers, &input.device_number, "端末番号", "Device number");
@@ -231,23 +231,23 @@ pub fn plan_import(text: &str, ctx: &ImportContext<'_>) -> Result<Vec<DeviceUpse
             (&input.serial_number, &by_serial, "シリアル番号", "Serial number"),
             (&input.udid, &by_udid, "UDID", "UDID"),
         ] {
-            if let Some(other) = value.as_deref().and_then(|v| index.get(v)) {
-                if Some(other.id) != existing {
-                    problems.add(LineProblem::new(
-                        line,
-                        Some(en),
-                        format!(
-                            "{ja}「{}」は既に端末番号 {} で登録されています。",
-                            value.as_deref().unwrap_or(""),
-                            other.device_number
-                        ),
-                        format!(
-                            "{en} '{}' is already used by device {}.",
-                            value.as_deref().unwrap_or(""),
-                            other.device_number
-                        ),
-                    ));
-                }
+            if let Some(other) = value.as_deref().and_then(|v| index.get(v))
+                && Some(other.id) != existing
+            {
+                problems.add(LineProblem::new(
+                    line,
+                    Some(en),
+                    format!(
+                        "{ja}「{}」は既に端末番号 {} で登録されています。",
+                        value.as_deref().unwrap_or(""),
+                        other.device_number
+                    ),
+                    format!(
+                        "{en} '{}' is already used by device {}.",
+                        value.as_deref().unwrap_or(""),
+                        other.device_number
+                    ),
+                ));
             }
         }
         plan.push(DeviceUpsert { line, existing, input });
