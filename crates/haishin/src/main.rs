@@ -100,6 +100,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn admin(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
     let store = server::open_store(config).await?;
+    // Bootstrapping a data directory creates its master key too, before any
+    // secret can be stored with it.
+    server::load_master_key(config)?;
     let services = server::services(store, config);
     match command {
         AdminCommand::CreateAccount { name } => {
