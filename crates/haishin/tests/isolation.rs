@@ -158,6 +158,40 @@ async fn accounts_never_see_each_other(backend: &str) {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
+    // A CSV naming A's groups or A's people finds nothing of them.
+    let (status, reply) = bob
+        .upload(
+            "/devices/import",
+            "端末表示名,グループ\r\nx,Aの会社/A部\r\n".as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{reply}");
+    assert!(
+        reply["errors"][0]["message"].as_str().unwrap().contains("not found"),
+        "{reply}"
+    );
+    let (status, reply) = bob
+        .upload(
+            "/devices/import",
+            "端末表示名,社員番号\r\nx,A-1\r\n".as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{reply}");
+    // B may reuse A's serial number and device number: they are unique per account only.
+    let (status, reply) = bob
+        .upload(
+            "/devices/import",
+            "端末番号,端末表示名,シリアル番号\r\n000001,x,SERA00001\r\n"
+                .as_bytes()
+                .to_vec(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    assert_eq!(
+        alice.get(&format!("/devices/{}", a.device)).await["serial_number"],
+        "SERA00001"
+    );
+
     // Lists and searches show only B's own rows, whatever the keyword.
     for path in [
         "/groups",
@@ -175,7 +209,7 @@ async fn accounts_never_see_each_other(backend: &str) {
             "{path}: {text}"
         );
         assert!(
-            !text.contains("SERA00001") && !text.contains("A-operator") && !text.contains("Aの会社"),
+            !text.contains("A-operator") && !text.contains("Aの会社"),
             "{path}: {text}"
         );
     }

@@ -275,6 +275,25 @@ async fn search_every_field(admin: &Admin, model: &Model, tree: &Tree) {
             check_items_match(items, field, keyword);
         }
     }
+    // Paging walks the whole result without overlap, in device-number order.
+    let mut seen = Vec::new();
+    for page in 1..=3 {
+        let body = admin.get(&format!("/devices?q=大阪&page={page}&per_page=40")).await;
+        assert_eq!(body["page"], page);
+        seen.extend(
+            body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["device_number"].as_str().unwrap().to_owned()),
+        );
+    }
+    assert_eq!(seen.len(), 120);
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "pages overlap or are out of order"
+    );
+
     // Keyword across all fields at once, and no keyword at all.
     let all = admin.get("/devices?per_page=1").await;
     assert_eq!(all["total"], DEVICES);
