@@ -10,15 +10,11 @@ use haishin_domain::org::search::{GroupScope, like_pattern, page_window};
 use haishin_domain::org::{Device, DeviceInput, DeviceSearch, ImportSummary, Page, SearchField};
 use haishin_domain::time_util::now_millis;
 
-use crate::SqlStore;
 use crate::audit::record;
 use crate::groups::push_scope;
 use crate::rows::{DEVICE_SELECT, DeviceRow};
 use crate::sql::{Arg, DbResult, Query, Result, opt_text, text};
-
-/// Rows per multi-row INSERT: 500 × 16 arguments stays far below SQLite's
-/// 32,766 and PostgreSQL's 65,535 bind-parameter limits.
-const INSERT_BATCH: usize = 500;
+use crate::{Backend, SqlStore};
 
 /// The columns an admin sets, in one place for insert, update and import.
 fn device_values(input: &DeviceInput, device_number: &str) -> [(&'static str, Arg); 14] {
@@ -151,8 +147,8 @@ impl SqlStore {
 
     pub(crate) async fn insert_device(&self, actor: &Actor, input: &DeviceInput) -> Result<Device> {
         let mut tx = self.write.begin().await.db()?;
-        let ids = insert_devices(&mut tx, actor, std::slice::from_ref(input)).await?;
-        let device = fetch_device(&mut tx, actor.account_id, DeviceId(ids[0])).await?;
+        let numbers = insert_devices(&mut tx, self.backend, actor, std::slice::from_ref(input)).await?;
+        let device = fetch_device_by_number(&mut tx, actor.account_id, &numbers[0]).await?;
         record(
             &mut tx,
             actor,
@@ -232,9 +228,9 @@ impl SqlStore {
                 None => creates.push(row.input.clone()),
             }
         }
-        let created_ids = insert_devices(&mut tx, actor, &creates).await?;
-        summary.created = created_ids.len();
-        let details = serde_json::json!({ "summary": summary, "created_ids": created_ids, "updated": updated });
+        let created = insert_devices(&mut tx, self.backend, actor, &creates).await?;
+        summary.created = created.len();
+        let details = serde_json::json!({ "summary": summary, "created": created, "updated": updated });
         record(
             &mut tx,
             actor,
@@ -246,6 +242,14 @@ impl SqlStore {
     }
 }
 
+async fn fetch_device_by_number(conn: &mut sqlx::AnyConnection, account: AccountId, number: &str) -> Result<Device> {
+    let mut q = Query::new(DEVICE_SELECT);
+    q.push_arg(" WHERE d.account_id = {}", Arg::Int(account.0))
+        .push_arg(" AND d.device_number = {}", text(number));
+    let row: DeviceRow = q.as_query_as().fetch_one(&mut *conn).await.db()?;
+    Ok(row.into())
+}
+
 async fn fetch_device(conn: &mut sqlx::AnyConnection, account: AccountId, id: DeviceId) -> Result<Device> {
     let mut q = Query::new(DEVICE_SELECT);
     q.push_arg(" WHERE d.account_id = {}", Arg::Int(account.0))
@@ -254,10 +258,18 @@ async fn fetch_device(conn: &mut sqlx::AnyConnection, account: AccountId, id: De
     Ok(row.into())
 }
 
-/// Inserts devices in batches, numbering those without a device number.
-async fn insert_devices(conn: &mut sqlx::AnyConnection, actor: &Actor, inputs: &[DeviceInput]) -> Result<Vec<i64>> {
+/// Inserts devices in batches, numbering those without a device number;
+/// returns the device numbers in input order. No `RETURNING`: on SQLite every
+/// returned row costs a hand-off to sqlx's worker thread, which dominated
+/// bulk imports.
+async fn insert_devices(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    actor: &Actor,
+    inputs: &[DeviceInput],
+) -> Result<Vec<String>> {
     let unnumbered = inputs.iter().filter(|i| i.device_number.is_none()).count();
-    let mut fresh = allocate_device_numbers(conn, actor.account_id, unnumbered)
+    let mut fresh = allocate_device_numbers(conn, backend, actor.account_id, unnumbered)
         .await?
         .into_iter();
     let numbered: Vec<(&DeviceInput, String)> = inputs
@@ -271,8 +283,7 @@ async fn insert_devices(conn: &mut sqlx::AnyConnection, actor: &Actor, inputs: &
         })
         .collect();
     let now = now_millis();
-    let mut ids = Vec::with_capacity(inputs.len());
-    for chunk in numbered.chunks(INSERT_BATCH) {
+    for chunk in numbered.chunks(backend.rows_per_insert()) {
         let mut q = Query::new("INSERT INTO devices (account_id, created_at, updated_at");
         for (column, _) in device_values(chunk[0].0, "") {
             q.push(", ").push(column);
@@ -290,11 +301,9 @@ async fn insert_devices(conn: &mut sqlx::AnyConnection, actor: &Actor, inputs: &
             values.extend(device_values(input, number).into_iter().map(|(_, v)| q.arg(v)));
             q.push(&format!("({})", values.join(", ")));
         }
-        q.push(" RETURNING id");
-        let chunk_ids: Vec<i64> = q.as_scalar().fetch_all(&mut *conn).await.db()?;
-        ids.extend(chunk_ids);
+        q.as_query().execute(&mut *conn).await.db()?;
     }
-    Ok(ids)
+    Ok(numbered.into_iter().map(|(_, number)| number).collect())
 }
 
 async fn update_device(
@@ -322,6 +331,7 @@ async fn update_device(
 /// skipping numbers an admin already typed in by hand.
 async fn allocate_device_numbers(
     conn: &mut sqlx::AnyConnection,
+    backend: Backend,
     account: AccountId,
     count: usize,
 ) -> Result<Vec<String>> {
@@ -333,7 +343,7 @@ async fn allocate_device_numbers(
     let mut next: i64 = q.as_scalar().fetch_one(&mut *conn).await.db()?;
     let mut numbers = Vec::with_capacity(count);
     while numbers.len() < count {
-        let wanted = (count - numbers.len()).min(5000);
+        let wanted = (count - numbers.len()).min(backend.values_per_lookup());
         let candidates: Vec<String> = (next..next + wanted as i64).map(|n| format!("{n:06}")).collect();
         let mut q = Query::new("SELECT device_number FROM devices WHERE ");
         q.push_arg("account_id = {}", Arg::Int(account.0));

@@ -44,6 +44,25 @@ impl Backend {
         }
     }
 
+    /// Rows per multi-row INSERT. sqlx's SQLite driver binds parameters in
+    /// time that grows faster than linearly with their number per statement
+    /// (measured: 500-row batches ran at 6k devices/s, 20-row batches at 40k/s),
+    /// while PostgreSQL gains from fewer round trips.
+    pub(crate) fn rows_per_insert(self) -> usize {
+        match self {
+            Backend::Sqlite => 20,
+            Backend::Postgres => 500,
+        }
+    }
+
+    /// Values per `IN (…)` lookup, for the same reason.
+    pub(crate) fn values_per_lookup(self) -> usize {
+        match self {
+            Backend::Sqlite => 200,
+            Backend::Postgres => 5000,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Backend::Sqlite => "sqlite",

@@ -105,9 +105,8 @@ impl SqlStore {
 
     pub(crate) async fn insert_user(&self, actor: &Actor, input: &UserInput) -> Result<User> {
         let mut tx = self.write.begin().await.db()?;
-        let user = insert_users(&mut tx, actor, std::slice::from_ref(input))
-            .await?
-            .remove(0);
+        insert_users(&mut tx, actor, std::slice::from_ref(input)).await?;
+        let user = fetch_user_by_employee_number(&mut tx, actor.account_id, &input.employee_number).await?;
         record(
             &mut tx,
             actor,
@@ -177,7 +176,7 @@ impl SqlStore {
                 None => creates.push(row.input.clone()),
             }
         }
-        for chunk in creates.chunks(500) {
+        for chunk in creates.chunks(self.backend.rows_per_insert()) {
             insert_users(&mut tx, actor, chunk).await?;
         }
         summary.created = creates.len();
@@ -194,7 +193,20 @@ impl SqlStore {
     }
 }
 
-async fn insert_users(conn: &mut sqlx::AnyConnection, actor: &Actor, inputs: &[UserInput]) -> Result<Vec<User>> {
+async fn fetch_user_by_employee_number(
+    conn: &mut sqlx::AnyConnection,
+    account: AccountId,
+    employee_number: &str,
+) -> Result<User> {
+    let mut q = Query::new(&format!("SELECT {USER_COLUMNS} FROM users u WHERE "));
+    q.push_arg("u.account_id = {}", Arg::Int(account.0))
+        .push_arg(" AND u.employee_number = {}", text(employee_number));
+    let row: UserRow = q.as_query_as().fetch_one(&mut *conn).await.db()?;
+    Ok(row.into())
+}
+
+/// Inserts users in one statement. No `RETURNING` (see `insert_devices`).
+async fn insert_users(conn: &mut sqlx::AnyConnection, actor: &Actor, inputs: &[UserInput]) -> Result<()> {
     let now = now_millis();
     let mut q = Query::new("INSERT INTO users (account_id, created_at, updated_at");
     for (column, _) in user_values(&inputs[0]) {
@@ -213,9 +225,8 @@ async fn insert_users(conn: &mut sqlx::AnyConnection, actor: &Actor, inputs: &[U
         values.extend(user_values(input).into_iter().map(|(_, v)| q.arg(v)));
         q.push(&format!("({})", values.join(", ")));
     }
-    q.push(" RETURNING ").push(USER_RETURNING);
-    let rows: Vec<UserRow> = q.as_query_as().fetch_all(&mut *conn).await.db()?;
-    Ok(rows.into_iter().map(Into::into).collect())
+    q.as_query().execute(&mut *conn).await.db()?;
+    Ok(())
 }
 
 async fn update_user(conn: &mut sqlx::AnyConnection, actor: &Actor, id: UserId, input: &UserInput) -> Result<User> {
