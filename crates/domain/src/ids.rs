@@ -34,4 +34,6 @@ id_type!(
     DeviceId,
     /// An API token record (never the secret itself).
     ApiTokenId,
+    /// One command to one device (ジョブ).
+    JobId,
 );

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod csv;
 pub mod error;
 pub mod ids;
+pub mod jobs;
 pub mod lang;
 pub mod org;
 pub mod service;

@@ -10,6 +10,7 @@ mod accounts;
 mod audit;
 mod devices;
 mod groups;
+mod jobs;
 mod rows;
 mod sql;
 mod store_impl;

@@ -1,0 +1,42 @@
+use async_trait::async_trait;
+
+use super::{Delivery, Job, JobOutcome, JobQuery, JobSelection, NewJob, PushPolicy, PushTarget, ReportDisposition};
+use crate::auth::Actor;
+use crate::ids::{AccountId, DeviceId, JobId};
+use crate::store::StoreResult;
+use crate::time_util::Timestamp;
+
+/// The durable command queue. `now` is a parameter so the rules can be
+/// tested at any point in time; servers pass the clock.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Queues jobs for devices of the actor's account (all or none: a device
+    /// of another account, or a missing one, refuses the whole batch).
+    async fn enqueue_jobs(&self, actor: &Actor, jobs: &[NewJob], now: Timestamp) -> StoreResult<Vec<JobId>>;
+    /// The device's head job, marked running; `None` when it has nothing due.
+    async fn next_delivery(
+        &self,
+        account: AccountId,
+        device: DeviceId,
+        now: Timestamp,
+    ) -> StoreResult<Option<Delivery>>;
+    /// Applies the device's answer to the job with this CommandUUID.
+    async fn record_report(
+        &self,
+        account: AccountId,
+        device: DeviceId,
+        command_uuid: &str,
+        outcome: &JobOutcome,
+        now: Timestamp,
+    ) -> StoreResult<ReportDisposition>;
+    /// Claims head jobs that need a push now and marks them pushed. Safe with
+    /// several servers: a job is claimed by one caller only.
+    async fn claim_pushes(&self, policy: &PushPolicy, now: Timestamp, limit: i64) -> StoreResult<Vec<PushTarget>>;
+    /// Marks pushed jobs the device has not fetched in time as push timeout.
+    async fn mark_push_timeouts(&self, policy: &PushPolicy, now: Timestamp) -> StoreResult<u64>;
+    async fn list_jobs(&self, account: AccountId, query: &JobQuery) -> StoreResult<Vec<Job>>;
+    /// Cancels unfinished jobs; returns how many.
+    async fn cancel_jobs(&self, actor: &Actor, selection: &JobSelection, now: Timestamp) -> StoreResult<u64>;
+    /// Deletes finished jobs registered before `created_before` (retention, J6).
+    async fn purge_finished_jobs(&self, created_before: Timestamp) -> StoreResult<u64>;
+}

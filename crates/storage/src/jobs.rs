@@ -1,0 +1,397 @@
+//! The command queue's SQL. The rules are documented in
+//! `haishin_domain::jobs`; this file keeps them in a few statements.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use haishin_domain::DomainError;
+use haishin_domain::audit::AuditRecord;
+use haishin_domain::auth::Actor;
+use haishin_domain::error::Entity;
+use haishin_domain::ids::{AccountId, AdminId, DeviceId, JobId};
+use haishin_domain::jobs::*;
+use haishin_domain::store::StoreResult;
+use haishin_domain::time_util::Timestamp;
+
+use crate::audit::record;
+use crate::sql::{Arg, DbResult, Query, opt_text, text};
+use crate::{Backend, SqlStore};
+
+/// Statuses of a job that may be (re)delivered when it is the head.
+const DELIVERABLE: &str = "('scheduled', 'waiting', 'push_sent', 'push_timeout', 'running')";
+
+const JOB_SELECT: &str = "SELECT j.id, j.account_id, j.device_id, d.device_number, d.display_name AS device_name, \
+    j.command_uuid, j.request_type, j.status, j.created_by, j.created_by_name, j.run_at, j.created_at, j.updated_at, \
+    j.pushed_at, j.push_count, j.delivered_at, j.finished_at, j.not_now_count, j.error_chain \
+    FROM jobs j JOIN devices d ON d.id = j.device_id";
+
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: i64,
+    account_id: i64,
+    device_id: i64,
+    device_number: String,
+    device_name: String,
+    command_uuid: String,
+    request_type: String,
+    status: String,
+    created_by: Option<i64>,
+    created_by_name: String,
+    run_at: i64,
+    created_at: i64,
+    updated_at: i64,
+    pushed_at: Option<i64>,
+    push_count: i64,
+    delivered_at: Option<i64>,
+    finished_at: Option<i64>,
+    not_now_count: i64,
+    error_chain: Option<String>,
+}
+
+impl From<JobRow> for Job {
+    fn from(r: JobRow) -> Self {
+        Job {
+            id: JobId(r.id),
+            account_id: AccountId(r.account_id),
+            device_id: DeviceId(r.device_id),
+            device_number: r.device_number,
+            device_name: r.device_name,
+            command_uuid: r.command_uuid,
+            request_type: r.request_type,
+            // Written only from JobStatus; anything else is hand-edited data.
+            status: JobStatus::parse(&r.status).unwrap_or(JobStatus::DeviceError),
+            created_by: r.created_by.map(AdminId),
+            created_by_name: r.created_by_name,
+            run_at: Timestamp(r.run_at),
+            created_at: Timestamp(r.created_at),
+            updated_at: Timestamp(r.updated_at),
+            pushed_at: r.pushed_at.map(Timestamp),
+            push_count: r.push_count,
+            delivered_at: r.delivered_at.map(Timestamp),
+            finished_at: r.finished_at.map(Timestamp),
+            not_now_count: r.not_now_count,
+            error_chain: r.error_chain.and_then(|t| serde_json::from_str(&t).ok()),
+        }
+    }
+}
+
+/// The SQL condition "job `j` is its device's head at `now`".
+fn is_head(now_arg: &str) -> String {
+    format!(
+        "j.finished_at IS NULL AND j.run_at <= {now_arg} AND NOT EXISTS (SELECT 1 FROM jobs h \
+         WHERE h.device_id = j.device_id AND h.finished_at IS NULL AND h.run_at <= {now_arg} AND h.id < j.id)"
+    )
+}
+
+/// The SQL condition "this job needs a push": never pushed (and past any
+/// NotNow back-off), or pushed long enough ago without being fetched, or
+/// delivered long ago without an answer (the device will resend it when
+/// woken); and not pushed too often already. `t` is the table alias with its dot, or empty.
+fn needs_push(t: &str, repush_before: &str, max_pushes: &str) -> String {
+    format!(
+        "(({t}status IN ('scheduled', 'waiting') AND ({t}pushed_at IS NULL OR {t}pushed_at <= {repush_before}) \
+           AND ({t}last_not_now_at IS NULL OR {t}last_not_now_at <= {repush_before})) \
+         OR ({t}status IN ('push_sent', 'push_timeout') AND {t}pushed_at <= {repush_before}) \
+         OR ({t}status = 'running' AND {t}delivered_at <= {repush_before} AND {t}pushed_at <= {repush_before})) \
+         AND {t}push_count < {max_pushes}"
+    )
+}
+
+#[async_trait]
+impl JobStore for SqlStore {
+    async fn enqueue_jobs(&self, actor: &Actor, jobs: &[NewJob], now: Timestamp) -> StoreResult<Vec<JobId>> {
+        if jobs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.write.begin().await.db()?;
+        let devices: BTreeSet<i64> = jobs.iter().map(|j| j.device_id.0).collect();
+        for chunk in devices
+            .iter()
+            .copied()
+            .collect::<Vec<_>>()
+            .chunks(self.backend.values_per_lookup())
+        {
+            let mut q = Query::new("SELECT COUNT(*) FROM devices WHERE ");
+            q.push_arg("account_id = {}", Arg::Int(actor.account_id.0));
+            let ids: Vec<String> = chunk.iter().map(|id| q.arg(Arg::Int(*id))).collect();
+            q.push(&format!(" AND id IN ({})", ids.join(", ")));
+            let found: i64 = q.as_scalar().fetch_one(&mut *tx).await.db()?;
+            if found != chunk.len() as i64 {
+                return Err(DomainError::not_found(Entity::Device));
+            }
+        }
+        for chunk in jobs.chunks(self.backend.rows_per_insert()) {
+            let mut q = Query::new(
+                "INSERT INTO jobs (account_id, device_id, command_uuid, request_type, command, status, run_at, \
+                 created_by, created_by_name, created_at, updated_at) VALUES ",
+            );
+            for (i, job) in chunk.iter().enumerate() {
+                let run_at = job.run_at.unwrap_or(now);
+                let status = if run_at > now {
+                    JobStatus::Scheduled
+                } else {
+                    JobStatus::Waiting
+                };
+                let values = [
+                    Arg::Int(actor.account_id.0),
+                    Arg::Int(job.device_id.0),
+                    text(&job.command_uuid),
+                    text(&job.request_type),
+                    text(&job.command),
+                    text(status.as_str()),
+                    Arg::Int(run_at.0),
+                    Arg::OptInt(actor.admin_id.map(|a| a.0)),
+                    text(&actor.name),
+                    Arg::Int(now.0),
+                    Arg::Int(now.0),
+                ];
+                let placeholders: Vec<String> = values.into_iter().map(|v| q.arg(v)).collect();
+                q.push(if i == 0 { "(" } else { ", (" })
+                    .push(&placeholders.join(", "))
+                    .push(")");
+            }
+            q.as_query().execute(&mut *tx).await.db()?;
+        }
+        let mut ids = Vec::with_capacity(jobs.len());
+        for chunk in jobs.chunks(self.backend.values_per_lookup()) {
+            let mut q = Query::new("SELECT id FROM jobs WHERE command_uuid IN (");
+            let uuids: Vec<String> = chunk.iter().map(|j| q.arg(text(&j.command_uuid))).collect();
+            q.push(&uuids.join(", ")).push(") ORDER BY id");
+            let found: Vec<i64> = q.as_scalar().fetch_all(&mut *tx).await.db()?;
+            ids.extend(found.into_iter().map(JobId));
+        }
+        tx.commit().await.db()?;
+        Ok(ids)
+    }
+
+    async fn next_delivery(
+        &self,
+        account: AccountId,
+        device: DeviceId,
+        now: Timestamp,
+    ) -> StoreResult<Option<Delivery>> {
+        let mut tx = self.write.begin().await.db()?;
+        let mut q = Query::new("SELECT j.id, j.command_uuid, j.command, j.status FROM jobs j WHERE ");
+        q.push_arg("j.account_id = {}", Arg::Int(account.0))
+            .push_arg(" AND j.device_id = {}", Arg::Int(device.0));
+        let now_arg = q.arg(Arg::Int(now.0));
+        q.push(&format!(
+            " AND j.finished_at IS NULL AND j.run_at <= {now_arg} ORDER BY j.id LIMIT 1"
+        ));
+        let head: Option<(i64, String, String, String)> = q.as_query_as().fetch_optional(&mut *tx).await.db()?;
+        let Some((id, command_uuid, command, status)) = head else {
+            return Ok(None);
+        };
+        let mut q = Query::new("UPDATE jobs SET status = 'running', ");
+        q.push_arg("delivered_at = {}", Arg::Int(now.0))
+            .push_arg(", updated_at = {}", Arg::Int(now.0))
+            .push_arg(" WHERE id = {}", Arg::Int(id))
+            .push(&format!(" AND finished_at IS NULL AND status IN {DELIVERABLE}"));
+        let updated = q.as_query().execute(&mut *tx).await.db()?.rows_affected();
+        tx.commit().await.db()?;
+        Ok((updated == 1).then(|| Delivery {
+            job_id: JobId(id),
+            command_uuid,
+            command,
+            redelivered: status == JobStatus::Running.as_str(),
+        }))
+    }
+
+    async fn record_report(
+        &self,
+        account: AccountId,
+        device: DeviceId,
+        command_uuid: &str,
+        outcome: &JobOutcome,
+        now: Timestamp,
+    ) -> StoreResult<ReportDisposition> {
+        let (status, finished, error_chain, not_now) = match outcome {
+            JobOutcome::Succeeded => (JobStatus::Success, true, None, false),
+            JobOutcome::Verifying => (JobStatus::Running, false, None, false),
+            JobOutcome::DeviceError { error_chain } => (
+                JobStatus::DeviceError,
+                true,
+                error_chain.as_ref().map(|c| c.to_string()),
+                false,
+            ),
+            JobOutcome::NotNow => (JobStatus::Waiting, false, None, true),
+            JobOutcome::LicenseFailed => (JobStatus::LicenseFailed, true, None, false),
+        };
+        let mut q = Query::new("UPDATE jobs SET ");
+        q.push_arg("status = {}", text(status.as_str()))
+            .push_arg(", updated_at = {}", Arg::Int(now.0));
+        if finished {
+            q.push_arg(", finished_at = {}", Arg::Int(now.0));
+        }
+        if error_chain.is_some() {
+            q.push_arg(", error_chain = {}", opt_text(&error_chain));
+        }
+        if not_now {
+            q.push_arg(
+                ", not_now_count = not_now_count + 1, last_not_now_at = {}",
+                Arg::Int(now.0),
+            );
+        }
+        q.push_arg(" WHERE account_id = {}", Arg::Int(account.0))
+            .push_arg(" AND device_id = {}", Arg::Int(device.0))
+            .push_arg(" AND command_uuid = {}", text(command_uuid))
+            .push(" AND finished_at IS NULL");
+        let updated = q.as_query().execute(&self.write).await.db()?.rows_affected();
+        if updated == 1 {
+            return Ok(ReportDisposition::Recorded(status));
+        }
+        let mut q = Query::new("SELECT COUNT(*) FROM jobs WHERE ");
+        q.push_arg("account_id = {}", Arg::Int(account.0))
+            .push_arg(" AND device_id = {}", Arg::Int(device.0))
+            .push_arg(" AND command_uuid = {}", text(command_uuid));
+        let known: i64 = q.as_scalar().fetch_one(&self.read).await.db()?;
+        Ok(if known > 0 {
+            ReportDisposition::AlreadyFinished
+        } else {
+            ReportDisposition::Unknown
+        })
+    }
+
+    async fn claim_pushes(&self, policy: &PushPolicy, now: Timestamp, limit: i64) -> StoreResult<Vec<PushTarget>> {
+        let mut q = Query::new("UPDATE jobs SET status = 'push_sent', push_count = push_count + 1, ");
+        let now_arg = q.arg(Arg::Int(now.0));
+        let repush_arg = q.arg(Arg::Int(now.0 - policy.repush_after_millis));
+        let max_arg = q.arg(Arg::Int(policy.max_pushes));
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let limit_arg = q.arg(Arg::Int(limit));
+        q.push(&format!(
+            "pushed_at = {now_arg}, updated_at = {now_arg} WHERE id IN (SELECT j.id FROM jobs j WHERE {} AND {} \
+             ORDER BY j.id LIMIT {limit_arg}{lock}) AND finished_at IS NULL AND {} \
+             RETURNING id, account_id, device_id",
+            is_head(&now_arg),
+            needs_push("j.", &repush_arg, &max_arg),
+            // Checked again on the row being updated: another server may have
+            // claimed it since the subquery read it.
+            needs_push("", &repush_arg, &max_arg),
+        ));
+        let rows: Vec<(i64, i64, i64)> = q.as_query_as().fetch_all(&self.write).await.db()?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, account, device)| PushTarget {
+                job_id: JobId(id),
+                account_id: AccountId(account),
+                device_id: DeviceId(device),
+            })
+            .collect())
+    }
+
+    async fn mark_push_timeouts(&self, policy: &PushPolicy, now: Timestamp) -> StoreResult<u64> {
+        let mut q = Query::new("UPDATE jobs SET status = 'push_timeout', ");
+        q.push_arg("updated_at = {}", Arg::Int(now.0)).push_arg(
+            " WHERE status = 'push_sent' AND finished_at IS NULL AND pushed_at <= {}",
+            Arg::Int(now.0 - policy.timeout_millis),
+        );
+        Ok(q.as_query().execute(&self.write).await.db()?.rows_affected())
+    }
+
+    async fn list_jobs(&self, account: AccountId, query: &JobQuery) -> StoreResult<Vec<Job>> {
+        let mut q = Query::new(JOB_SELECT);
+        q.push_arg(" WHERE j.account_id = {}", Arg::Int(account.0));
+        if let Some((start, end)) = query.month.as_deref().map(month_range).transpose()? {
+            q.push_arg(" AND j.created_at >= {}", Arg::Int(start))
+                .push_arg(" AND j.created_at < {}", Arg::Int(end));
+        }
+        if query.active_only {
+            q.push(" AND j.finished_at IS NULL");
+        }
+        if let Some(number) = &query.device_number {
+            q.push_arg(" AND d.device_number = {}", text(number));
+        }
+        if let Some(device) = query.device_id {
+            q.push_arg(" AND j.device_id = {}", Arg::Int(device.0));
+        }
+        if let Some(by) = &query.created_by {
+            q.push_arg(" AND j.created_by_name = {}", text(by));
+        }
+        if let Some(status) = query.status {
+            q.push_arg(" AND j.status = {}", text(status.as_str()));
+        }
+        q.push_arg(
+            " ORDER BY j.id DESC LIMIT {}",
+            Arg::Int(query.limit.unwrap_or(100).clamp(1, 1000)),
+        );
+        let rows: Vec<JobRow> = q.as_query_as().fetch_all(&self.read).await.db()?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn cancel_jobs(&self, actor: &Actor, selection: &JobSelection, now: Timestamp) -> StoreResult<u64> {
+        let mut tx = self.write.begin().await.db()?;
+        let mut q = Query::new("UPDATE jobs SET status = 'canceled', ");
+        q.push_arg("finished_at = {}", Arg::Int(now.0))
+            .push_arg(", updated_at = {}", Arg::Int(now.0))
+            .push_arg(
+                " WHERE account_id = {} AND finished_at IS NULL",
+                Arg::Int(actor.account_id.0),
+            );
+        if let JobSelection::Ids(ids) = selection {
+            if ids.is_empty() {
+                return Ok(0);
+            }
+            let placeholders: Vec<String> = ids.iter().map(|id| q.arg(Arg::Int(id.0))).collect();
+            q.push(&format!(" AND id IN ({})", placeholders.join(", ")));
+        }
+        let canceled = q.as_query().execute(&mut *tx).await.db()?.rows_affected();
+        let details = match selection {
+            JobSelection::Ids(ids) => serde_json::json!({ "canceled": canceled, "ids": ids }),
+            JobSelection::All => serde_json::json!({ "canceled": canceled, "all": true }),
+        };
+        record(
+            &mut tx,
+            actor,
+            AuditRecord::new("job.cancel", "job", None).after(&details),
+        )
+        .await?;
+        tx.commit().await.db()?;
+        Ok(canceled)
+    }
+
+    async fn purge_finished_jobs(&self, created_before: Timestamp) -> StoreResult<u64> {
+        let mut q = Query::new("DELETE FROM jobs WHERE finished_at IS NOT NULL AND ");
+        q.push_arg("created_at < {}", Arg::Int(created_before.0));
+        Ok(q.as_query().execute(&self.write).await.db()?.rows_affected())
+    }
+}
+
+/// `YYYY-MM` as [first millisecond, first millisecond of the next month), UTC.
+fn month_range(month: &str) -> StoreResult<(i64, i64)> {
+    let invalid = || {
+        DomainError::invalid(
+            "month",
+            format!("「{month}」は年月として不正です(例: 2026-11)。"),
+            format!("'{month}' is not a month (e.g. 2026-11)."),
+        )
+    };
+    let (year, mon) = month.split_once('-').ok_or_else(invalid)?;
+    let year: i32 = year.parse().map_err(|_| invalid())?;
+    let mon: u8 = mon.parse().map_err(|_| invalid())?;
+    let start_month = time::Month::try_from(mon).map_err(|_| invalid())?;
+    let start = time::Date::from_calendar_date(year, start_month, 1).map_err(|_| invalid())?;
+    let (next_year, next_month) = if mon == 12 {
+        (year + 1, time::Month::January)
+    } else {
+        (year, start_month.next())
+    };
+    let end = time::Date::from_calendar_date(next_year, next_month, 1).map_err(|_| invalid())?;
+    let millis = |d: time::Date| d.midnight().assume_utc().unix_timestamp() * 1000;
+    Ok((millis(start), millis(end)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn month_ranges() {
+        let (start, end) = super::month_range("2026-12").unwrap();
+        assert_eq!(start, 1_796_083_200_000);
+        assert_eq!(end - start, 31 * 86_400_000);
+        assert!(super::month_range("2026-13").is_err());
+        assert!(super::month_range("November").is_err());
+    }
+}
