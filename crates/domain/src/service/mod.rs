@@ -4,6 +4,7 @@
 mod accounts;
 mod devices;
 mod groups;
+mod jobs;
 mod users;
 
 use std::sync::Arc;

@@ -6,6 +6,7 @@ mod admins;
 mod audit;
 mod devices;
 mod groups;
+mod jobs;
 mod session;
 pub mod system;
 mod users;
@@ -36,6 +37,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(devices::get, devices::update, devices::delete))
         .routes(routes!(devices::import))
         .routes(routes!(devices::export))
+        .routes(routes!(jobs::list))
+        .routes(routes!(jobs::device))
+        .routes(routes!(jobs::cancel))
         .routes(routes!(audit::list));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1)
 }
