@@ -4,6 +4,8 @@
 
 mod common;
 
+use haishin_storage::on_both_backends;
+
 use common::{Admin, TestServer};
 use haishin_domain::auth::Role;
 use reqwest::{Method, StatusCode};

@@ -3,6 +3,8 @@
 
 mod common;
 
+use haishin_storage::on_both_backends;
+
 use common::TestServer;
 use haishin_domain::auth::{Actor, Role};
 use haishin_domain::ids::{AccountId, AdminId, DeviceId};

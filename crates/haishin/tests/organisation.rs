@@ -5,6 +5,8 @@
 
 mod common;
 
+use haishin_storage::on_both_backends;
+
 use std::collections::HashMap;
 
 use common::{Admin, TestServer};

@@ -93,3 +93,21 @@ pub fn replace_database(url: &str, name: &str) -> String {
         None => format!("{prefix}/{name}"),
     }
 }
+
+/// Declares `$name` as two tests, one per backend: `mod $name { sqlite, postgres }`
+/// each calling `async fn $name(backend: &str)` from the enclosing module.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name("sqlite").await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name("postgres").await;
+            }
+        }
+    };
+}

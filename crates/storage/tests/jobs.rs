@@ -10,20 +10,7 @@ use haishin_domain::org::DeviceInput;
 use haishin_domain::time_util::Timestamp;
 use haishin_storage::testing::TestDb;
 
-macro_rules! on_both_backends {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name("sqlite").await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name("postgres").await;
-            }
-        }
-    };
-}
+use haishin_storage::on_both_backends;
 
 on_both_backends!(fifo_per_device_with_pushes_and_results);
 on_both_backends!(scheduled_not_now_and_push_timeout);

@@ -10,23 +10,6 @@ use haishin_storage::testing::TestDb;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 
-/// Runs `$body(backend)` as one test per backend.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name("sqlite").await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name("postgres").await;
-            }
-        }
-    };
-}
-
 pub struct TestServer {
     pub running: RunningServer,
     pub db: Option<TestDb>,
