@@ -99,6 +99,7 @@ pub enum Entity {
     Group,
     User,
     Device,
+    PushCertificate,
 }
 
 impl Entity {
@@ -110,6 +111,7 @@ impl Entity {
             Entity::Group => ("グループ", "group"),
             Entity::User => ("ユーザー", "user"),
             Entity::Device => ("端末", "device"),
+            Entity::PushCertificate => ("MDMプッシュ証明書", "MDM push certificate"),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod ids;
 pub mod jobs;
 pub mod lang;
+pub mod mdm;
 pub mod org;
 pub mod service;
 pub mod store;

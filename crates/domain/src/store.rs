@@ -115,6 +115,15 @@ pub trait Store: crate::jobs::JobStore + Send + Sync {
     async fn export_devices(&self, account: AccountId, scope: &GroupScope) -> StoreResult<Vec<Device>>;
     async fn import_devices(&self, actor: &Actor, rows: &[DeviceUpsert]) -> StoreResult<ImportSummary>;
 
+    // MDM.
+    /// Stores (replacing) the account's push certificate, audited without its key.
+    async fn put_push_certificate(
+        &self,
+        actor: &Actor,
+        certificate: &crate::mdm::StoredPushCertificate,
+    ) -> StoreResult<()>;
+    async fn get_push_certificate(&self, account: AccountId) -> StoreResult<Option<crate::mdm::StoredPushCertificate>>;
+
     // Audit.
     async fn list_audit(&self, account: AccountId, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>>;
 }

@@ -48,7 +48,8 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
 
 async fn org(backend: &str, args: &OrgBench) -> anyhow::Result<()> {
     let db = TestDb::open(backend).await;
-    let services = Services::new(std::sync::Arc::new(db.store.clone()));
+    let (master_key, _) = haishin_secrets::MasterKey::generate();
+    let services = Services::new(std::sync::Arc::new(db.store.clone()), std::sync::Arc::new(master_key));
     let (account, root) = services.create_account("ベンチ株式会社").await.map_err(domain_error)?;
     let admin = services
         .create_admin(

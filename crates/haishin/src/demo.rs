@@ -47,10 +47,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         ..config.clone()
     });
     let store = server::open_store(&config).await?;
-    server::load_master_key(&config)?;
-    let services = server::services(store.clone(), &config);
+    let master_key = std::sync::Arc::new(server::load_master_key(&config)?);
+    let services = server::services(store.clone(), master_key.clone(), &config);
     let login = seed(&services, args.devices).await?;
-    let running = server::start_with_store(&config, store).await?;
+    let running = server::start_with_store(&config, store, master_key).await?;
     println!();
     println!("haishin demo is running at {}", running.url());
     println!("  data directory: {}", data_dir.display());

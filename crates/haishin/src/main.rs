@@ -102,8 +102,8 @@ async fn admin(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
     let store = server::open_store(config).await?;
     // Bootstrapping a data directory creates its master key too, before any
     // secret can be stored with it.
-    server::load_master_key(config)?;
-    let services = server::services(store, config);
+    let master_key = std::sync::Arc::new(server::load_master_key(config)?);
+    let services = server::services(store, master_key, config);
     match command {
         AdminCommand::CreateAccount { name } => {
             let (account, root) = services.create_account(&name).await.map_err(domain_error)?;

@@ -52,8 +52,8 @@ fn prometheus() -> PrometheusHandle {
         .clone()
 }
 
-pub fn services(store: SqlStore, config: &Config) -> Services {
-    let mut services = Services::new(Arc::new(store));
+pub fn services(store: SqlStore, master_key: Arc<MasterKey>, config: &Config) -> Services {
+    let mut services = Services::new(Arc::new(store), master_key);
     services.session_ttl_millis = config.session_hours * 3600 * 1000;
     services
 }
@@ -91,12 +91,16 @@ impl RunningServer {
 /// Opens everything and starts serving; returns once the port is bound.
 pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     let store = open_store(config).await?;
-    let _master_key = load_master_key(config)?;
-    start_with_store(config, store).await
+    let master_key = Arc::new(load_master_key(config)?);
+    start_with_store(config, store, master_key).await
 }
 
-pub async fn start_with_store(config: &Config, store: SqlStore) -> anyhow::Result<RunningServer> {
-    let services = services(store, config);
+pub async fn start_with_store(
+    config: &Config,
+    store: SqlStore,
+    master_key: Arc<MasterKey>,
+) -> anyhow::Result<RunningServer> {
+    let services = services(store, master_key, config);
     let handle = prometheus();
     let state = AppState {
         services: services.clone(),

@@ -11,6 +11,7 @@ mod audit;
 mod devices;
 mod groups;
 mod jobs;
+mod push_certificates;
 mod rows;
 mod sql;
 mod store_impl;

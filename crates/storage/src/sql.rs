@@ -34,6 +34,7 @@ pub enum Arg {
     OptInt(Option<i64>),
     Text(String),
     OptText(Option<String>),
+    Bytes(Vec<u8>),
 }
 
 /// Builds SQL text with numbered placeholders alongside its arguments, so
@@ -78,6 +79,7 @@ impl Query {
                 Arg::OptInt(v) => out.add(*v),
                 Arg::Text(v) => out.add(v.clone()),
                 Arg::OptText(v) => out.add(v.clone()),
+                Arg::Bytes(v) => out.add(v.clone()),
             };
             result.expect("encoding plain values cannot fail");
         }

@@ -161,6 +161,20 @@ impl Store for SqlStore {
         self.apply_device_import(actor, rows).await
     }
 
+    async fn put_push_certificate(
+        &self,
+        actor: &Actor,
+        certificate: &haishin_domain::mdm::StoredPushCertificate,
+    ) -> StoreResult<()> {
+        self.upsert_push_certificate(actor, certificate).await
+    }
+    async fn get_push_certificate(
+        &self,
+        account: AccountId,
+    ) -> StoreResult<Option<haishin_domain::mdm::StoredPushCertificate>> {
+        self.select_push_certificate(account).await
+    }
+
     async fn list_audit(&self, account: AccountId, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
         self.list_audit_entries(account, query).await
     }

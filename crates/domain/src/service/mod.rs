@@ -22,6 +22,8 @@ use crate::{DomainError, Lang};
 #[derive(Clone)]
 pub struct Services {
     pub store: Arc<dyn Store>,
+    /// Seals and opens the secrets the store keeps (push keys, content tokens).
+    pub master_key: Arc<haishin_secrets::MasterKey>,
     /// How long a console session lasts without a new login.
     pub session_ttl_millis: i64,
 }
@@ -39,9 +41,10 @@ pub struct CsvOptions {
 }
 
 impl Services {
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<dyn Store>, master_key: Arc<haishin_secrets::MasterKey>) -> Self {
         Self {
             store,
+            master_key,
             session_ttl_millis: 12 * 3600 * 1000,
         }
     }

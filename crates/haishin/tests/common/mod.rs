@@ -3,9 +3,12 @@
 
 #![allow(dead_code)]
 
+use std::sync::Arc;
+
 use haishin::config::Config;
 use haishin::server::{self, RunningServer};
 use haishin_domain::auth::{Actor, Role};
+use haishin_secrets::MasterKey;
 use haishin_storage::testing::TestDb;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
@@ -35,7 +38,7 @@ impl TestServer {
             max_csv_bytes: 8 * 1024 * 1024,
             ..Config::default()
         };
-        let running = server::start_with_store(&config, db.store.clone())
+        let running = server::start_with_store(&config, db.store.clone(), Arc::new(MasterKey::generate().0))
             .await
             .expect("server starts");
         Self {

@@ -7,6 +7,7 @@ mod audit;
 mod devices;
 mod groups;
 mod jobs;
+mod mdm;
 mod session;
 pub mod system;
 mod users;
@@ -40,6 +41,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::list))
         .routes(routes!(jobs::device))
         .routes(routes!(jobs::cancel))
+        .routes(routes!(mdm::get, mdm::put))
         .routes(routes!(audit::list));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1)
 }

@@ -1,0 +1,137 @@
+//! The account's APNs push certificate over real HTTP: the topic is read from
+//! the certificate, expiry is shown, the key is checked and sealed at rest,
+//! a topic change needs confirmation; roles and tenancy.
+
+mod common;
+
+use common::{Admin, TestServer};
+use haishin_domain::auth::Role;
+use haishin_domain::ids::AccountId;
+use haishin_secrets::MasterKey;
+use haishin_storage::on_both_backends;
+use rcgen::{CertificateParams, DistinguishedName, DnType, DnValue, KeyPair};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+on_both_backends!(push_certificate_lifecycle);
+
+const TOPIC_A: &str = "com.apple.mgmt.External.11111111-2222-3333-4444-555555555555";
+const TOPIC_B: &str = "com.apple.mgmt.External.66666666-7777-8888-9999-000000000000";
+
+/// A push certificate like Apple's (subject UID = topic) and its PKCS#8 key.
+fn push_certificate(topic: &str, days: i64) -> (String, String) {
+    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params = CertificateParams::default();
+    let mut name = DistinguishedName::new();
+    name.push(
+        DnType::CustomDnType(vec![0, 9, 2342, 19200300, 100, 1, 1]),
+        DnValue::Utf8String(topic.into()),
+    );
+    name.push(DnType::CommonName, format!("APSP:{}", &topic[topic.len() - 36..]));
+    params.distinguished_name = name;
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::days(30);
+    params.not_after = now + time::Duration::days(days);
+    (params.self_signed(&key).unwrap().pem(), key.serialize_pem())
+}
+
+async fn upload(admin: &Admin, cert: &str, key: &str, replace: bool) -> (StatusCode, Value) {
+    let body = json!({ "certificate_pem": cert, "private_key_pem": key, "replace": replace });
+    admin.call(Method::PUT, "/mdm/push-certificate", Some(body)).await
+}
+
+async fn push_certificate_lifecycle(backend: &str) {
+    let server = TestServer::start(backend).await;
+    let admin = server.account("プッシュ", Role::AccountAdmin).await;
+    let (status, body) = admin
+        .in_lang("ja")
+        .call(Method::GET, "/mdm/push-certificate", None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["message"], "指定されたMDMプッシュ証明書が見つかりません。");
+
+    let (cert, key) = push_certificate(TOPIC_A, 365);
+    let (status, body) = upload(&admin, &cert, &key, false).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["topic"], TOPIC_A);
+    assert!((363..=365).contains(&body["days_left"].as_i64().unwrap()), "{body}");
+    assert_eq!(admin.get("/mdm/push-certificate").await["topic"], TOPIC_A);
+
+    // At rest the key is sealed with the master key, bound to the account.
+    let services = &server.running.services;
+    let account = AccountId(admin.account_id);
+    let stored = services.store.get_push_certificate(account).await.unwrap().unwrap();
+    let sealed = String::from_utf8_lossy(stored.sealed_key.as_bytes());
+    assert!(!sealed.contains("PRIVATE KEY") && !sealed.contains(&key[40..80]));
+    let (_, opened) = services.push_credentials(account).await.unwrap();
+    assert_eq!(opened.expose(), key.trim());
+    assert!(
+        stored
+            .sealed_key
+            .open(&MasterKey::generate().0, b"mdm-push-key:account=1")
+            .is_err()
+    );
+    let audit = admin.get("/audit?target_type=push_certificate").await.to_string();
+    assert!(audit.contains(TOPIC_A) && !audit.contains("PRIVATE KEY"), "{audit}");
+
+    // Refusals, each with its reason; nothing changes.
+    let (other_cert, other_key) = push_certificate(TOPIC_A, 365);
+    let (status, body) = upload(&admin, &cert, &other_key, false).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("does not belong to the certificate"),
+        "{body}"
+    );
+    let (status, body) = upload(
+        &admin,
+        &other_cert,
+        "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----",
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["message"].as_str().unwrap().contains("PKCS#8"), "{body}");
+    let (not_mdm, not_mdm_key) = push_certificate("com.example.app.abcdef12-3456-7890-abcd-ef1234567890", 365);
+    let (status, body) = upload(&admin, &not_mdm, &not_mdm_key, false).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (expired, expired_key) = push_certificate(TOPIC_A, -1);
+    let (status, body) = admin
+        .in_lang("ja")
+        .call(
+            Method::PUT,
+            "/mdm/push-certificate",
+            Some(json!({ "certificate_pem": expired, "private_key_pem": expired_key })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["message"].as_str().unwrap().contains("失効しています"), "{body}");
+    let (status, body) = upload(&admin, "not a certificate", &key, false).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // Renewal (same topic) just works; another topic needs replace.
+    let (status, _) = upload(&admin, &other_cert, &other_key, false).await;
+    assert_eq!(status, StatusCode::OK);
+    let (cert_b, key_b) = push_certificate(TOPIC_B, 365);
+    let (status, body) = upload(&admin, &cert_b, &key_b, false).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("push_topic_changed")),
+        "{body}"
+    );
+    assert_eq!(admin.get("/mdm/push-certificate").await["topic"], TOPIC_A);
+    let (status, body) = upload(&admin, &cert_b, &key_b, true).await;
+    assert_eq!((status, body["topic"].as_str()), (StatusCode::OK, Some(TOPIC_B)));
+
+    // Only account admins upload; other accounts see none of it.
+    let operator = server.colleague(&admin, Role::Operator).await;
+    assert_eq!(operator.get("/mdm/push-certificate").await["topic"], TOPIC_B);
+    let (status, _) = upload(&operator, &cert, &key, true).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let stranger = server.account("他社", Role::AccountAdmin).await;
+    let (status, _) = stranger.call(Method::GET, "/mdm/push-certificate", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    server.stop().await;
+}

@@ -1,0 +1,68 @@
+//! MDM set-up of the caller's account: the APNs push certificate.
+
+use axum::Json;
+use axum::extract::State;
+use haishin_domain::mdm::PushCertificate;
+use haishin_domain::mdm::push_certificate::days_left;
+use haishin_domain::time_util::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::ApiJson;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PushCertificateUpload {
+    /// The certificate from Apple's Push Certificates Portal, PEM.
+    pub certificate_pem: String,
+    /// The key the certificate signing request was made with, PKCS#8 PEM.
+    /// Stored sealed with the master key; never shown again.
+    pub private_key_pem: String,
+    /// Confirms replacing a certificate that has another topic (every device
+    /// must then enroll again). Renewals keep the topic and need no confirmation.
+    #[serde(default)]
+    pub replace: bool,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PushCertificateView {
+    #[serde(flatten)]
+    pub certificate: PushCertificate,
+    /// Days until expiry (negative once expired), for the console's banner.
+    pub days_left: i64,
+}
+
+fn view(certificate: PushCertificate) -> PushCertificateView {
+    PushCertificateView {
+        days_left: days_left(&certificate, Timestamp::now()),
+        certificate,
+    }
+}
+
+#[utoipa::path(get, path = "/mdm/push-certificate", tag = "mdm",
+    responses((status = 200, body = PushCertificateView), (status = 404, body = ErrorBody)))]
+pub async fn get(State(state): State<AppState>, caller: Caller) -> Result<Json<PushCertificateView>, ApiError> {
+    Ok(Json(view(state.services.push_certificate(&caller.actor).await?)))
+}
+
+/// Upload or renew the account's push certificate (account admins).
+#[utoipa::path(put, path = "/mdm/push-certificate", tag = "mdm", request_body = PushCertificateUpload,
+    responses((status = 200, body = PushCertificateView), (status = 400, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn put(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<PushCertificateUpload>,
+) -> Result<Json<PushCertificateView>, ApiError> {
+    let certificate = state
+        .services
+        .upload_push_certificate(
+            &caller.actor,
+            &body.certificate_pem,
+            &body.private_key_pem,
+            body.replace,
+        )
+        .await?;
+    Ok(Json(view(certificate)))
+}
