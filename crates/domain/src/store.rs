@@ -124,6 +124,22 @@ pub trait Store: crate::jobs::JobStore + Send + Sync {
     ) -> StoreResult<()>;
     async fn get_push_certificate(&self, account: AccountId) -> StoreResult<Option<crate::mdm::StoredPushCertificate>>;
 
+    async fn get_device_ca(&self, account: AccountId) -> StoreResult<Option<crate::mdm::StoredDeviceCa>>;
+    /// Stores the account's device CA unless one exists already (two servers
+    /// may race to create it); either way returns the one stored.
+    async fn create_device_ca_once(&self, ca: &crate::mdm::StoredDeviceCa) -> StoreResult<crate::mdm::StoredDeviceCa>;
+    /// Records a device identity handed out in an enrollment profile.
+    async fn record_enrollment_identity(
+        &self,
+        actor: &Actor,
+        identity: &crate::mdm::StoredEnrollmentIdentity,
+    ) -> StoreResult<()>;
+    async fn get_enrollment_identity(
+        &self,
+        account: AccountId,
+        enrollment_id: &str,
+    ) -> StoreResult<Option<crate::mdm::StoredEnrollmentIdentity>>;
+
     // Audit.
     async fn list_audit(&self, account: AccountId, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>>;
 }

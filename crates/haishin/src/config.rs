@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// Address the HTTP server listens on.
     pub listen: String,
+    /// The base URL devices reach haishin at (`https://mdm.example.jp`), for
+    /// enrollment profiles; empty means `http://<listen address>`.
+    pub public_url: String,
     /// Where the SQLite database and the master key live; created on first run.
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`; empty means `sqlite://<data_dir>/haishin.db`.
@@ -37,6 +40,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".into(),
+            public_url: String::new(),
             data_dir: PathBuf::from("haishin-data"),
             database_url: String::new(),
             database_max_connections: 16,

@@ -100,7 +100,16 @@ pub async fn start_with_store(
     store: SqlStore,
     master_key: Arc<MasterKey>,
 ) -> anyhow::Result<RunningServer> {
-    let services = services(store, master_key, config);
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let mut services = services(store, master_key, config);
+    services.public_url = if config.public_url.is_empty() {
+        format!("http://{addr}")
+    } else {
+        config.public_url.clone()
+    };
     let handle = prometheus();
     let state = AppState {
         services: services.clone(),
@@ -112,10 +121,6 @@ pub async fn start_with_store(
         metrics: Arc::new(move || handle.render()),
     };
     let app = haishin_http::router(state);
-    let listener = tokio::net::TcpListener::bind(&config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
-    let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

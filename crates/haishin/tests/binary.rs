@@ -186,6 +186,7 @@ async fn operator_workflow_with_the_binary() {
         "/api/v1/jobs/cancel",
         "/api/v1/devices/{id}/jobs",
         "/api/v1/mdm/push-certificate",
+        "/api/v1/mdm/enrollment-profile",
         "/api/v1/audit",
     ] {
         assert!(paths.contains_key(path), "OpenAPI lacks {path}");

@@ -1,6 +1,7 @@
 //! The account's APNs push certificate over real HTTP: the topic is read from
 //! the certificate, expiry is shown, the key is checked and sealed at rest,
-//! a topic change needs confirmation; roles and tenancy.
+//! a topic change needs confirmation; roles and tenancy. Then enrollment
+//! profiles: each carries a fresh device identity from the account's CA.
 
 mod common;
 
@@ -14,6 +15,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 on_both_backends!(push_certificate_lifecycle);
+on_both_backends!(enrollment_profiles_carry_a_verifiable_identity);
 
 const TOPIC_A: &str = "com.apple.mgmt.External.11111111-2222-3333-4444-555555555555";
 const TOPIC_B: &str = "com.apple.mgmt.External.66666666-7777-8888-9999-000000000000";
@@ -133,5 +135,130 @@ async fn push_certificate_lifecycle(backend: &str) {
     let stranger = server.account("他社", Role::AccountAdmin).await;
     let (status, _) = stranger.call(Method::GET, "/mdm/push-certificate", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    server.stop().await;
+}
+
+async fn download_profile(admin: &Admin, query: &str) -> (StatusCode, Vec<u8>, String) {
+    let response = admin
+        .request(Method::GET, &format!("/mdm/enrollment-profile{query}"))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let id = response
+        .headers()
+        .get("x-enrollment-id")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, response.bytes().await.unwrap().to_vec(), id)
+}
+
+/// The identity inside a profile: its PKCS#12 payload opened with its password.
+fn identity_of(profile: &apple_mdm::enrollment::EnrollmentProfile) -> mdm_identity::DeviceIdentity {
+    use apple_mdm::enrollment::ProfilePayload;
+    let pkcs12 = profile
+        .payloads
+        .iter()
+        .find_map(|p| match p {
+            ProfilePayload::Other(d)
+                if d.get("PayloadType").and_then(|v| v.as_string()) == Some("com.apple.security.pkcs12") =>
+            {
+                Some(d)
+            }
+            _ => None,
+        })
+        .expect("a PKCS#12 payload");
+    let pfx = pkcs12["PayloadContent"].as_data().unwrap();
+    let password = pkcs12["Password"].as_string().unwrap();
+    assert_eq!(
+        profile.mdm_payload().unwrap().identity_certificate_uuid,
+        pkcs12["PayloadUUID"].as_string().unwrap()
+    );
+    mdm_identity::DeviceIdentity::from_pkcs12(pfx, password).unwrap()
+}
+
+async fn enrollment_profiles_carry_a_verifiable_identity(backend: &str) {
+    use apple_mdm::PlistRecord;
+    use apple_mdm::enrollment::EnrollmentProfile;
+
+    let server = TestServer::start(backend).await;
+    let admin = server.account("登録", Role::AccountAdmin).await;
+    let (status, body, _) = download_profile(&admin, "").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("push_certificate_missing"));
+
+    let (cert, key) = push_certificate(TOPIC_A, 365);
+    assert_eq!(upload(&admin, &cert, &key, false).await.0, StatusCode::OK);
+    let group = admin.post("/groups", json!({ "name": "東京" })).await["id"]
+        .as_i64()
+        .unwrap();
+    let (status, bytes, enrollment_id) = download_profile(&admin, &format!("?group_id={group}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let profile = EnrollmentProfile::from_xml(&bytes).expect("a well-formed profile");
+    let mdm = profile.mdm_payload().expect("an MDM payload");
+    assert_eq!(mdm.topic, TOPIC_A);
+    assert_eq!(mdm.server_url, format!("{}/mdm/connect", server.running.url()));
+    assert_eq!(
+        mdm.check_in_url.as_deref(),
+        Some(format!("{}/mdm/checkin", server.running.url()).as_str())
+    );
+    assert_eq!((mdm.sign_message, mdm.check_out_when_removed), (Some(true), Some(true)));
+    assert_eq!(mdm.access_rights.map(|r| r.0), Some(8191));
+
+    // The identity chains to the account's CA and signs like a device.
+    let identity = identity_of(&profile);
+    assert_eq!(identity.enrollment_id(), enrollment_id);
+    let services = &server.running.services;
+    let account = AccountId(admin.account_id);
+    let ca = services.device_ca(account).await.unwrap();
+    ca.trust_anchor()
+        .verify_client_certificate(identity.certificate().der())
+        .unwrap();
+    let body = b"<plist><dict><key>MessageType</key><string>Authenticate</string></dict></plist>";
+    let signature = identity.sign_mdm_body(body).unwrap();
+    let verified = ca.trust_anchor().verify_mdm_signature(&signature, body).unwrap();
+    assert_eq!(verified.info().common_name(), Some(enrollment_id.as_str()));
+    assert!(ca.trust_anchor().verify_mdm_signature(&signature, b"tampered").is_err());
+    let recorded = services
+        .store
+        .get_enrollment_identity(account, &enrollment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(recorded.group_id.0, group);
+    assert_eq!(recorded.sha256_fingerprint, identity.certificate().sha256_fingerprint());
+
+    // Every download is a new identity from the same CA; the CA key is sealed.
+    let (_, second, second_id) = download_profile(&admin, "").await;
+    assert_ne!(second_id, enrollment_id);
+    let second_identity = identity_of(&EnrollmentProfile::from_xml(&second).unwrap());
+    ca.trust_anchor()
+        .verify_client_certificate(second_identity.certificate().der())
+        .unwrap();
+    let stored = services.store.get_device_ca(account).await.unwrap().unwrap();
+    assert!(!String::from_utf8_lossy(stored.sealed_key.as_bytes()).contains("PRIVATE KEY"));
+
+    // Another account's CA rejects this account's devices.
+    let stranger = server.account("他社", Role::AccountAdmin).await;
+    let (cert_b, key_b) = push_certificate(TOPIC_B, 365);
+    assert_eq!(upload(&stranger, &cert_b, &key_b, false).await.0, StatusCode::OK);
+    let other_ca = services.device_ca(AccountId(stranger.account_id)).await.unwrap();
+    assert!(other_ca.trust_anchor().verify_mdm_signature(&signature, body).is_err());
+    assert!(
+        services
+            .store
+            .get_enrollment_identity(AccountId(stranger.account_id), &enrollment_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let (status, _, _) = download_profile(&stranger, &format!("?group_id={group}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another account's group");
+
+    // Read-only admins cannot hand out identities.
+    let reader = server.colleague(&admin, Role::ReadOnly).await;
+    assert_eq!(download_profile(&reader, "").await.0, StatusCode::FORBIDDEN);
+    let audit = admin.get("/audit?target_type=enrollment_identity").await;
+    assert_eq!(audit.as_array().unwrap().len(), 2);
     server.stop().await;
 }

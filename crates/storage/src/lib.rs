@@ -9,6 +9,7 @@
 mod accounts;
 mod audit;
 mod devices;
+mod enrollment;
 mod groups;
 mod jobs;
 mod push_certificates;

@@ -175,6 +175,30 @@ impl Store for SqlStore {
         self.select_push_certificate(account).await
     }
 
+    async fn get_device_ca(&self, account: AccountId) -> StoreResult<Option<haishin_domain::mdm::StoredDeviceCa>> {
+        self.select_device_ca(account).await
+    }
+    async fn create_device_ca_once(
+        &self,
+        ca: &haishin_domain::mdm::StoredDeviceCa,
+    ) -> StoreResult<haishin_domain::mdm::StoredDeviceCa> {
+        self.insert_device_ca_once(ca).await
+    }
+    async fn record_enrollment_identity(
+        &self,
+        actor: &Actor,
+        identity: &haishin_domain::mdm::StoredEnrollmentIdentity,
+    ) -> StoreResult<()> {
+        self.insert_enrollment_identity(actor, identity).await
+    }
+    async fn get_enrollment_identity(
+        &self,
+        account: AccountId,
+        enrollment_id: &str,
+    ) -> StoreResult<Option<haishin_domain::mdm::StoredEnrollmentIdentity>> {
+        self.select_enrollment_identity(account, enrollment_id).await
+    }
+
     async fn list_audit(&self, account: AccountId, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
         self.list_audit_entries(account, query).await
     }

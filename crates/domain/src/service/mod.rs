@@ -26,6 +26,9 @@ pub struct Services {
     pub master_key: Arc<haishin_secrets::MasterKey>,
     /// How long a console session lasts without a new login.
     pub session_ttl_millis: i64,
+    /// The server's public base URL, as devices reach it (enrollment profiles
+    /// point their ServerURL and CheckInURL here).
+    pub public_url: String,
 }
 
 /// The bytes of an export and how to name them.
@@ -46,6 +49,7 @@ impl Services {
             store,
             master_key,
             session_ttl_millis: 12 * 3600 * 1000,
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 

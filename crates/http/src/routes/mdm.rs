@@ -2,6 +2,9 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use haishin_domain::ids::GroupId;
 use haishin_domain::mdm::PushCertificate;
 use haishin_domain::mdm::push_certificate::days_left;
 use haishin_domain::time_util::Timestamp;
@@ -10,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PushCertificateUpload {
@@ -65,4 +68,37 @@ pub async fn put(
         )
         .await?;
     Ok(Json(view(certificate)))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ProfileParams {
+    /// Devices enrolling with this profile join this group (the top group by default).
+    pub group_id: Option<i64>,
+}
+
+/// Download an enrollment profile (.mobileconfig) with a fresh device identity.
+#[utoipa::path(get, path = "/mdm/enrollment-profile", tag = "mdm", params(ProfileParams),
+    responses((status = 200, content_type = "application/x-apple-aspen-config", body = Vec<u8>),
+              (status = 409, body = ErrorBody)))]
+pub async fn enrollment_profile(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(params): ApiQuery<ProfileParams>,
+) -> Result<Response, ApiError> {
+    let file = state
+        .services
+        .enrollment_profile(&caller.actor, params.group_id.map(GroupId))
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-apple-aspen-config".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"haishin-enroll.mobileconfig\"".to_owned(),
+            ),
+            (header::HeaderName::from_static("x-enrollment-id"), file.enrollment_id),
+        ],
+        file.bytes,
+    )
+        .into_response())
 }

@@ -42,6 +42,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::device))
         .routes(routes!(jobs::cancel))
         .routes(routes!(mdm::get, mdm::put))
+        .routes(routes!(mdm::enrollment_profile))
         .routes(routes!(audit::list));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1)
 }
