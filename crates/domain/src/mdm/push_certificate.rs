@@ -4,7 +4,6 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::Engine;
 use haishin_secrets::{Sealed, SecretString};
 use serde::Serialize;
 
@@ -46,15 +45,6 @@ fn seal_context(account: AccountId) -> Vec<u8> {
     format!("mdm-push-key:account={account}").into_bytes()
 }
 
-fn first_pem_block(pem: &str, label: &str) -> Option<Vec<u8>> {
-    let begin = format!("-----BEGIN {label}-----");
-    let end = format!("-----END {label}-----");
-    let start = pem.find(&begin)? + begin.len();
-    let stop = start + pem[start..].find(&end)?;
-    let body: String = pem[start..stop].chars().filter(|c| !c.is_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD.decode(body).ok()
-}
-
 fn refused(field: &'static str, ja: impl Into<String>, en: impl Into<String>) -> DomainError {
     DomainError::invalid(field, ja, en)
 }
@@ -89,7 +79,7 @@ impl Services {
                 format!("This certificate expired on {date}. Renew it in Apple's Push Certificates Portal."),
             ));
         }
-        let der = first_pem_block(certificate_pem, "CERTIFICATE").ok_or_else(|| {
+        let parsed = mdm_identity::CertificateInfo::parse(certificate_pem.as_bytes()).map_err(|_| {
             refused(
                 "certificate_pem",
                 "PEM形式の証明書がありません。",
@@ -103,7 +93,7 @@ impl Services {
                 "Give the private key as PKCS#8 PEM (BEGIN PRIVATE KEY); `openssl pkcs8 -topk8 -nocrypt` converts other forms.",
             )
         })?;
-        mdm_identity::Signer::new(&der, key).map_err(|_| {
+        mdm_identity::Signer::new(parsed.der(), key).map_err(|_| {
             refused(
                 "private_key_pem",
                 "この秘密鍵は証明書と対になっていません。証明書署名要求 (CSR) を作成したときの鍵を指定してください。",
