@@ -167,8 +167,9 @@ impl Api {
             return Ok(());
         }
         let value: Value = response.json().await?;
-        println!("{}", serde_json::to_string_pretty(&value)?);
-        Ok(())
+        let mut text = serde_json::to_string_pretty(&value)?;
+        text.push('\n');
+        write_stdout(text.as_bytes())
     }
 }
 
@@ -257,7 +258,7 @@ async fn org(api: Api, resource: &str, action: OrgAction) -> anyhow::Result<()> 
                     std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
                     eprintln!("{rows} rows written to {}", path.display());
                 }
-                None => std::io::stdout().write_all(&bytes)?,
+                None => write_stdout(&bytes)?,
             }
             Ok(())
         }
@@ -266,5 +267,15 @@ async fn org(api: Api, resource: &str, action: OrgAction) -> anyhow::Result<()> 
             api.json(api.request(Method::DELETE, &format!("/{resource}/{id}"))?)
                 .await
         }
+    }
+}
+
+/// Writes command output. A closed pipe (`haishin devices search | head`)
+/// ends the output quietly, as shell tools do, instead of panicking.
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
     }
 }
