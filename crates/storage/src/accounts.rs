@@ -70,10 +70,8 @@ impl SqlStore {
             text(&admin.password_hash),
             Arg::Int(now_millis()),
         ];
-        let placeholders: Vec<String> = values.into_iter().map(|v| q.arg(v)).collect();
-        q.push(&placeholders.join(", "))
-            .push(") RETURNING ")
-            .push(ADMIN_RETURNING);
+        let placeholders = q.args(values);
+        q.push(&placeholders).push(") RETURNING ").push(ADMIN_RETURNING);
         let created: Admin = q.as_query_as::<AdminRow>().fetch_one(&mut *tx).await.db()?.into();
         record(
             &mut tx,
@@ -178,10 +176,8 @@ impl SqlStore {
             text(digest),
             Arg::Int(now_millis()),
         ];
-        let placeholders: Vec<String> = values.into_iter().map(|v| q.arg(v)).collect();
-        q.push(&placeholders.join(", "))
-            .push(") RETURNING ")
-            .push(TOKEN_COLUMNS);
+        let placeholders = q.args(values);
+        q.push(&placeholders).push(") RETURNING ").push(TOKEN_COLUMNS);
         let token: ApiToken = q.as_query_as::<TokenRow>().fetch_one(&mut *tx).await.db()?.into();
         record(
             &mut tx,

@@ -26,8 +26,8 @@ pub async fn record(conn: &mut AnyConnection, actor: &Actor, record: AuditRecord
         opt_text(&json(&record.before)),
         opt_text(&json(&record.after)),
     ];
-    let placeholders: Vec<String> = args.into_iter().map(|a| q.arg(a)).collect();
-    q.push(&placeholders.join(", ")).push(")");
+    let placeholders = q.args(args);
+    q.push(&placeholders).push(")");
     q.as_query().execute(conn).await.db()?;
     Ok(())
 }

@@ -12,6 +12,7 @@ use haishin_domain::time_util::now_millis;
 
 use crate::audit::record;
 use crate::groups::push_scope;
+use crate::import::sort_rows;
 use crate::rows::{DEVICE_SELECT, DeviceRow};
 use crate::sql::{Arg, DbResult, Query, Result, opt_text, text};
 use crate::{Backend, SqlStore};
@@ -101,7 +102,7 @@ impl SqlStore {
                 Some(field) => vec![field],
                 None => SearchField::ALL.to_vec(),
             };
-            let like = self.like();
+            let like = self.backend.case_insensitive_like();
             let conditions: Vec<String> = fields
                 .iter()
                 .map(|field| {
@@ -214,21 +215,19 @@ impl SqlStore {
             let rows: Vec<DeviceRow> = q.as_query_as().fetch_all(&mut *tx).await.db()?;
             rows.into_iter().map(|r| (DeviceId(r.id), r.into())).collect()
         };
-        let mut summary = ImportSummary::default();
-        let mut updated = Vec::new();
-        let mut creates = Vec::new();
-        for row in rows {
-            match row.existing.and_then(|id| current.get(&id)) {
-                Some(device) if input_of(device) == row.input => summary.unchanged += 1,
-                Some(device) => {
-                    update_device(&mut tx, actor, device, &row.input).await?;
-                    updated.push(device.device_number.clone());
-                    summary.updated += 1;
-                }
-                None => creates.push(row.input.clone()),
-            }
+        let sorted = sort_rows(rows.iter().map(|r| (r.existing, &r.input)), &current, input_of);
+        let mut updated = Vec::with_capacity(sorted.changed.len());
+        for (device, input) in &sorted.changed {
+            update_device(&mut tx, actor, device, input).await?;
+            updated.push(device.device_number.clone());
         }
-        let created = insert_devices(&mut tx, self.backend, actor, &creates).await?;
+        let creates = &sorted.new;
+        let mut summary = ImportSummary {
+            created: 0,
+            updated: updated.len(),
+            unchanged: sorted.unchanged,
+        };
+        let created = insert_devices(&mut tx, self.backend, actor, creates).await?;
         summary.created = created.len();
         let details = serde_json::json!({ "summary": summary, "created": created, "updated": updated });
         record(
@@ -347,8 +346,8 @@ async fn allocate_device_numbers(
         let candidates: Vec<String> = (next..next + wanted as i64).map(|n| format!("{n:06}")).collect();
         let mut q = Query::new("SELECT device_number FROM devices WHERE ");
         q.push_arg("account_id = {}", Arg::Int(account.0));
-        let placeholders: Vec<String> = candidates.iter().map(|c| q.arg(text(c))).collect();
-        q.push(&format!(" AND device_number IN ({})", placeholders.join(", ")));
+        let placeholders = q.args(candidates.iter().map(|c| text(c)));
+        q.push(&format!(" AND device_number IN ({})", placeholders));
         let taken: HashSet<String> = q.as_scalar().fetch_all(&mut *conn).await.db()?.into_iter().collect();
         numbers.extend(candidates.into_iter().filter(|c| !taken.contains(c)));
         next += wanted as i64;

@@ -59,8 +59,8 @@ impl SqlStore {
             Arg::Int(identity.issued_at.0),
             text(&identity.issued_by),
         ];
-        let placeholders: Vec<String> = values.into_iter().map(|v| q.arg(v)).collect();
-        q.push(&placeholders.join(", ")).push(")");
+        let placeholders = q.args(values);
+        q.push(&placeholders).push(")");
         q.as_query().execute(&mut *tx).await.db()?;
         let details = serde_json::json!({
             "enrollment_id": identity.enrollment_id,

@@ -17,9 +17,6 @@ use crate::audit::record;
 use crate::sql::{Arg, DbResult, Query, opt_text, text};
 use crate::{Backend, SqlStore};
 
-/// Statuses of a job that may be (re)delivered when it is the head.
-const DELIVERABLE: &str = "('scheduled', 'waiting', 'push_sent', 'push_timeout', 'running')";
-
 const JOB_SELECT: &str = "SELECT j.id, j.account_id, j.device_id, d.device_number, d.display_name AS device_name, \
     j.command_uuid, j.request_type, j.status, j.created_by, j.created_by_name, j.run_at, j.created_at, j.updated_at, \
     j.pushed_at, j.push_count, j.delivered_at, j.finished_at, j.not_now_count, j.error_chain \
@@ -113,8 +110,8 @@ impl JobStore for SqlStore {
         {
             let mut q = Query::new("SELECT COUNT(*) FROM devices WHERE ");
             q.push_arg("account_id = {}", Arg::Int(actor.account_id.0));
-            let ids: Vec<String> = chunk.iter().map(|id| q.arg(Arg::Int(*id))).collect();
-            q.push(&format!(" AND id IN ({})", ids.join(", ")));
+            let ids = q.args(chunk.iter().map(|id| Arg::Int(*id)));
+            q.push(&format!(" AND id IN ({ids})"));
             let found: i64 = q.as_scalar().fetch_one(&mut *tx).await.db()?;
             if found != chunk.len() as i64 {
                 return Err(DomainError::not_found(Entity::Device));
@@ -145,18 +142,16 @@ impl JobStore for SqlStore {
                     Arg::Int(now.0),
                     Arg::Int(now.0),
                 ];
-                let placeholders: Vec<String> = values.into_iter().map(|v| q.arg(v)).collect();
-                q.push(if i == 0 { "(" } else { ", (" })
-                    .push(&placeholders.join(", "))
-                    .push(")");
+                let placeholders = q.args(values);
+                q.push(if i == 0 { "(" } else { ", (" }).push(&placeholders).push(")");
             }
             q.as_query().execute(&mut *tx).await.db()?;
         }
         let mut ids = Vec::with_capacity(jobs.len());
         for chunk in jobs.chunks(self.backend.values_per_lookup()) {
             let mut q = Query::new("SELECT id FROM jobs WHERE command_uuid IN (");
-            let uuids: Vec<String> = chunk.iter().map(|j| q.arg(text(&j.command_uuid))).collect();
-            q.push(&uuids.join(", ")).push(") ORDER BY id");
+            let uuids = q.args(chunk.iter().map(|j| text(&j.command_uuid)));
+            q.push(&uuids).push(") ORDER BY id");
             let found: Vec<i64> = q.as_scalar().fetch_all(&mut *tx).await.db()?;
             ids.extend(found.into_iter().map(JobId));
         }
@@ -186,7 +181,7 @@ impl JobStore for SqlStore {
         q.push_arg("delivered_at = {}", Arg::Int(now.0))
             .push_arg(", updated_at = {}", Arg::Int(now.0))
             .push_arg(" WHERE id = {}", Arg::Int(id))
-            .push(&format!(" AND finished_at IS NULL AND status IN {DELIVERABLE}"));
+            .push(" AND finished_at IS NULL");
         let updated = q.as_query().execute(&mut *tx).await.db()?.rows_affected();
         tx.commit().await.db()?;
         Ok((updated == 1).then(|| Delivery {
@@ -335,8 +330,8 @@ impl JobStore for SqlStore {
             if ids.is_empty() {
                 return Ok(0);
             }
-            let placeholders: Vec<String> = ids.iter().map(|id| q.arg(Arg::Int(id.0))).collect();
-            q.push(&format!(" AND id IN ({})", placeholders.join(", ")));
+            let placeholders = q.args(ids.iter().map(|id| Arg::Int(id.0)));
+            q.push(&format!(" AND id IN ({})", placeholders));
         }
         let canceled = q.as_query().execute(&mut *tx).await.db()?.rows_affected();
         let details = match selection {

@@ -11,6 +11,7 @@ mod audit;
 mod devices;
 mod enrollment;
 mod groups;
+mod import;
 mod jobs;
 mod push_certificates;
 mod rows;
@@ -63,6 +64,14 @@ impl Backend {
         match self {
             Backend::Sqlite => 200,
             Backend::Postgres => 5000,
+        }
+    }
+
+    /// `LIKE` ignores ASCII case on SQLite; PostgreSQL needs `ILIKE`.
+    pub(crate) fn case_insensitive_like(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "LIKE",
+            Backend::Postgres => "ILIKE",
         }
     }
 

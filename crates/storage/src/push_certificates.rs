@@ -42,8 +42,8 @@ impl SqlStore {
             Arg::Int(c.uploaded_at.0),
             text(&c.uploaded_by),
         ];
-        let placeholders: Vec<String> = values.into_iter().map(|v| q.arg(v)).collect();
-        q.push(&placeholders.join(", ")).push(
+        let placeholders = q.args(values);
+        q.push(&placeholders).push(
             ") ON CONFLICT (account_id) DO UPDATE SET topic = excluded.topic, certificate_pem = excluded.certificate_pem, \
              sealed_key = excluded.sealed_key, not_before = excluded.not_before, not_after = excluded.not_after, \
              uploaded_at = excluded.uploaded_at, uploaded_by = excluded.uploaded_by",

@@ -59,6 +59,12 @@ impl Query {
         format!("${}", self.args.len())
     }
 
+    /// Adds several arguments and returns their placeholders joined by
+    /// commas (`$3, $4, $5`), for VALUES rows and IN lists.
+    pub fn args(&mut self, values: impl IntoIterator<Item = Arg>) -> String {
+        values.into_iter().map(|v| self.arg(v)).collect::<Vec<_>>().join(", ")
+    }
+
     pub fn push(&mut self, text: &str) -> &mut Self {
         self.sql.push_str(text);
         self

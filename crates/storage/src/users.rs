@@ -12,6 +12,7 @@ use haishin_domain::time_util::now_millis;
 
 use crate::audit::record;
 use crate::groups::push_scope;
+use crate::import::sort_rows;
 use crate::rows::{USER_COLUMNS, UserRow};
 use crate::sql::{Arg, DbResult, Query, Result, opt_text, text};
 use crate::{Backend, SqlStore};
@@ -43,13 +44,6 @@ fn input_of(user: &User) -> UserInput {
 }
 
 impl SqlStore {
-    pub(crate) fn like(&self) -> &'static str {
-        match self.backend {
-            Backend::Sqlite => "LIKE",
-            Backend::Postgres => "ILIKE",
-        }
-    }
-
     pub(crate) async fn find_users(
         &self,
         account: AccountId,
@@ -62,7 +56,7 @@ impl SqlStore {
         push_scope(&mut filter, account, scope, "u.group_id");
         if let Some(keyword) = search.q.as_deref().filter(|k| !k.trim().is_empty()) {
             let pattern = filter.arg(Arg::Text(like_pattern(keyword)));
-            let like = self.like();
+            let like = self.backend.case_insensitive_like();
             let conditions: Vec<String> = ["u.name", "u.employee_number", "u.email", "u.phone1", "u.phone2"]
                 .iter()
                 .map(|c| format!("{c} {like} {pattern} ESCAPE '\\'"))
@@ -105,7 +99,7 @@ impl SqlStore {
 
     pub(crate) async fn insert_user(&self, actor: &Actor, input: &UserInput) -> Result<User> {
         let mut tx = self.write.begin().await.db()?;
-        insert_users(&mut tx, actor, std::slice::from_ref(input)).await?;
+        insert_users(&mut tx, self.backend, actor, std::slice::from_ref(input)).await?;
         let user = fetch_user_by_employee_number(&mut tx, actor.account_id, &input.employee_number).await?;
         record(
             &mut tx,
@@ -162,24 +156,19 @@ impl SqlStore {
             let rows: Vec<UserRow> = q.as_query_as().fetch_all(&mut *tx).await.db()?;
             rows.into_iter().map(|r| (UserId(r.id), r.into())).collect()
         };
-        let mut summary = ImportSummary::default();
-        let mut changed = Vec::new();
-        let mut creates = Vec::new();
-        for row in rows {
-            match row.existing.and_then(|id| current.get(&id)) {
-                Some(user) if input_of(user) == row.input => summary.unchanged += 1,
-                Some(user) => {
-                    update_user(&mut tx, actor, user.id, &row.input).await?;
-                    changed.push(row.input.employee_number.clone());
-                    summary.updated += 1;
-                }
-                None => creates.push(row.input.clone()),
-            }
+        let sorted = sort_rows(rows.iter().map(|r| (r.existing, &r.input)), &current, input_of);
+        let mut changed = Vec::with_capacity(sorted.changed.len());
+        for (user, input) in &sorted.changed {
+            update_user(&mut tx, actor, user.id, input).await?;
+            changed.push(input.employee_number.clone());
         }
-        for chunk in creates.chunks(self.backend.rows_per_insert()) {
-            insert_users(&mut tx, actor, chunk).await?;
-        }
-        summary.created = creates.len();
+        insert_users(&mut tx, self.backend, actor, &sorted.new).await?;
+        let creates = &sorted.new;
+        let summary = ImportSummary {
+            created: creates.len(),
+            updated: sorted.changed.len(),
+            unchanged: sorted.unchanged,
+        };
         let created: Vec<&str> = creates.iter().map(|c| c.employee_number.as_str()).collect();
         let details = serde_json::json!({ "summary": summary, "created": created, "updated": changed });
         record(
@@ -205,8 +194,20 @@ async fn fetch_user_by_employee_number(
     Ok(row.into())
 }
 
-/// Inserts users in one statement. No `RETURNING` (see `insert_devices`).
-async fn insert_users(conn: &mut sqlx::AnyConnection, actor: &Actor, inputs: &[UserInput]) -> Result<()> {
+/// Inserts users in batches. No `RETURNING` (see `insert_devices`).
+async fn insert_users(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    actor: &Actor,
+    inputs: &[UserInput],
+) -> Result<()> {
+    for chunk in inputs.chunks(backend.rows_per_insert()) {
+        insert_user_rows(conn, actor, chunk).await?;
+    }
+    Ok(())
+}
+
+async fn insert_user_rows(conn: &mut sqlx::AnyConnection, actor: &Actor, inputs: &[UserInput]) -> Result<()> {
     let now = now_millis();
     let mut q = Query::new("INSERT INTO users (account_id, created_at, updated_at");
     for (column, _) in user_values(&inputs[0]) {
