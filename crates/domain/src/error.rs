@@ -322,6 +322,9 @@ mod tests {
             DomainError::CsvRejected {
                 problems: vec![LineProblem::new(3, None, "x", "y")],
             },
+            DomainError::TooLarge {
+                limit_bytes: 1024 * 1024,
+            },
             DomainError::internal("boom"),
         ];
         for err in samples {
@@ -339,5 +342,9 @@ mod tests {
             forbidden.message(Lang::Ja),
             "権限「閲覧のみ」ではデータを変更できません。"
         );
+        let too_large = DomainError::TooLarge {
+            limit_bytes: 1024 * 1024,
+        };
+        assert!(too_large.message(Lang::Ja).contains("大きすぎます(上限 1 MiB)"));
     }
 }
