@@ -55,33 +55,19 @@ pub(crate) fn type_name(value: &Value) -> &'static str {
 
 /// Rejects pathological nesting before the plist reader materialises it.
 ///
-/// The scan is purely lexical: it counts opening and closing `dict`/`array` tags and
-/// ignores self-closing ones. Text content cannot contain a raw `<`, so only comments
-/// or CDATA could inflate the count, which merely makes the guard stricter.
+/// Elements are counted with the same XML tokenizer the plist reader uses
+/// (quick-xml), so comments, quoted attribute values and namespace prefixes
+/// cannot hide a level from the guard, as they could from a lexical scan
+/// (found by the `report` fuzz target, see `fuzz/regressions`). Every element
+/// counts, not only `dict`/`array`: leaves add one level, which only makes the
+/// guard a little stricter.
 fn check_nesting_depth(bytes: &[u8]) -> Result<(), MdmError> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(bytes);
     let mut depth: usize = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'<' {
-            i += 1;
-            continue;
-        }
-        let mut j = i + 1;
-        let closing = bytes.get(j) == Some(&b'/');
-        if closing {
-            j += 1;
-        }
-        let name_start = j;
-        while j < bytes.len() && bytes[j].is_ascii_alphanumeric() {
-            j += 1;
-        }
-        let name = &bytes[name_start..j];
-        if name == b"dict" || name == b"array" {
-            let tag_end = bytes[j..].iter().position(|&b| b == b'>').map(|p| j + p);
-            let self_closing = tag_end.is_some_and(|end| end > 0 && bytes[end - 1] == b'/');
-            if closing {
-                depth = depth.saturating_sub(1);
-            } else if !self_closing {
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(_)) => {
                 depth += 1;
                 if depth > MAX_NESTING_DEPTH {
                     return Err(MdmError::TooDeeplyNested {
@@ -89,10 +75,19 @@ fn check_nesting_depth(bytes: &[u8]) -> Result<(), MdmError> {
                     });
                 }
             }
+            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
+            Ok(Event::Eof) => return Ok(()),
+            Ok(_) => {}
+            // Malformed XML. The plist reader (same tokenizer, same checks)
+            // would refuse it too, but never let it read past a point the
+            // guard could not.
+            Err(err) => {
+                return Err(MdmError::NotAPlist {
+                    reason: err.to_string(),
+                });
+            }
         }
-        i = j.max(i + 1);
     }
-    Ok(())
 }
 
 /// Turns a plist reader failure into the most specific error we can name.

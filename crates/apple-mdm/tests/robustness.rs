@@ -319,3 +319,30 @@ proptest! {
 fn fixture_helper_reads_files() {
     assert!(!fixture("result-notnow-ios11.plist").is_empty());
 }
+
+/// Ways to hide a nesting level from a lexical scan, found by the `report`
+/// fuzz target: a namespace prefix, a closing tag inside a comment, and `/>`
+/// inside a quoted attribute value. Each must still be refused as too deep.
+#[test]
+fn nesting_cannot_be_hidden_from_the_depth_guard() {
+    let disguises: [(&str, &str); 3] = [
+        ("<x:array>", "</x:array>"),
+        ("<array><!--</array>-->", "</array>"),
+        ("<array a=\"/>\">", "</array>"),
+    ];
+    for (open, close) in disguises {
+        let depth = 5_000;
+        let body = format!(
+            "<key>UDID</key><string>X</string><key>Status</key><string>Idle</string><key>Deep</key>{}{}",
+            open.repeat(depth),
+            close.repeat(depth)
+        );
+        let bytes = plist(&body);
+        let error = CommandReport::from_xml(&bytes).expect_err(open);
+        assert!(
+            matches!(error, MdmError::TooDeeplyNested { .. } | MdmError::NotAPlist { .. }),
+            "{open}: {error:?}"
+        );
+        parse_everything(&bytes);
+    }
+}

@@ -34,6 +34,29 @@ pub struct Config {
     pub max_csv_bytes: usize,
     /// Set the session cookie's `Secure` flag (serve over HTTPS, or behind a TLS proxy).
     pub secure_cookies: bool,
+    /// Largest check-in or command message a device may send.
+    pub max_device_body_bytes: usize,
+    /// When a TLS proxy terminates device connections: the header it puts
+    /// the client certificate in (e.g. `X-SSL-Client-Cert`). Empty: devices
+    /// prove themselves with the `Mdm-Signature` header.
+    pub client_cert_header: String,
+    /// APNs: `https://api.push.apple.com` in production.
+    pub apns_url: String,
+    /// A PEM file of extra roots to trust for APNs (the simulator's CA).
+    pub apns_ca_file: String,
+    /// How often the pusher looks for jobs to push (it also runs at once
+    /// when jobs are queued).
+    pub push_interval_ms: u64,
+    /// A pushed job the device has not fetched after this long is PUSHタイムアウト.
+    pub push_timeout_seconds: i64,
+    /// Push again for a job not fetched (or refused with NotNow) after this long.
+    pub repush_after_seconds: i64,
+    /// Stop pushing for a job after this many pushes (it still runs when the device comes).
+    pub max_pushes: i64,
+    /// Key type of device identities in new enrollment profiles: `rsa`
+    /// (RSA-2048, what every Apple OS accepts) or `p256` (ECDSA, faster to
+    /// issue; iOS 10+, macOS 10.12+).
+    pub identity_key: String,
 }
 
 impl Default for Config {
@@ -51,11 +74,36 @@ impl Default for Config {
             max_json_bytes: 1024 * 1024,
             max_csv_bytes: 64 * 1024 * 1024,
             secure_cookies: false,
+            max_device_body_bytes: 8 * 1024 * 1024,
+            client_cert_header: String::new(),
+            apns_url: "https://api.push.apple.com".into(),
+            apns_ca_file: String::new(),
+            push_interval_ms: 1000,
+            push_timeout_seconds: 300,
+            repush_after_seconds: 3600,
+            max_pushes: 24,
+            identity_key: "rsa".into(),
         }
     }
 }
 
 impl Config {
+    pub fn push_policy(&self) -> haishin_domain::jobs::PushPolicy {
+        haishin_domain::jobs::PushPolicy {
+            timeout_millis: self.push_timeout_seconds.max(1) * 1000,
+            repush_after_millis: self.repush_after_seconds.max(1) * 1000,
+            max_pushes: self.max_pushes.max(1),
+        }
+    }
+
+    pub fn identity_key_algorithm(&self) -> anyhow::Result<mdm_identity::KeyAlgorithm> {
+        match self.identity_key.as_str() {
+            "rsa" => Ok(mdm_identity::KeyAlgorithm::Rsa),
+            "p256" => Ok(mdm_identity::KeyAlgorithm::EcdsaP256),
+            other => anyhow::bail!("identity_key must be \"rsa\" or \"p256\", not {other:?}"),
+        }
+    }
+
     /// Loads defaults ← file (if given) ← environment.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));

@@ -48,7 +48,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     });
     let store = server::open_store(&config).await?;
     let master_key = std::sync::Arc::new(server::load_master_key(&config)?);
-    let services = server::services(store.clone(), master_key.clone(), &config);
+    let services = server::services(store.clone(), master_key.clone(), &config)?;
     let login = seed(&services, args.devices).await?;
     let running = server::start_with_store(&config, store, master_key).await?;
     println!();

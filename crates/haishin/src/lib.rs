@@ -2,6 +2,7 @@
 //! demo, benchmarks and the CLI client. `main.rs` only parses arguments.
 
 pub mod bench;
+pub mod bench_mdm;
 pub mod client;
 pub mod config;
 pub mod demo;

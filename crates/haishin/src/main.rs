@@ -5,7 +5,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use haishin::client::ClientCommand;
 use haishin::config::Config;
-use haishin::{bench, client, demo, domain_error, server};
+use haishin::{bench_mdm, client, demo, domain_error, server};
 use haishin_domain::auth::{Actor, Role};
 
 /// haishin (配信): an Apple MDM server for App Store apps and books (VPP).
@@ -32,7 +32,7 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Measure performance against a fresh database and print figures.
     #[command(subcommand)]
-    Bench(bench::BenchCommand),
+    Bench(bench_mdm::BenchCommands),
     /// Call the REST API of a running server (HAISHIN_URL, HAISHIN_TOKEN).
     #[command(flatten)]
     Client(ClientCommand),
@@ -93,7 +93,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Admin(command) => admin(&config, command).await,
         Command::Demo(args) => demo::run(args).await,
-        Command::Bench(command) => bench::run(command).await,
+        Command::Bench(command) => bench_mdm::run(command).await,
         Command::Client(_) => unreachable!("handled above"),
     }
 }
@@ -103,7 +103,7 @@ async fn admin(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
     // Bootstrapping a data directory creates its master key too, before any
     // secret can be stored with it.
     let master_key = std::sync::Arc::new(server::load_master_key(config)?);
-    let services = server::services(store, master_key, config);
+    let services = server::services(store, master_key, config)?;
     match command {
         AdminCommand::CreateAccount { name } => {
             let (account, root) = services.create_account(&name).await.map_err(domain_error)?;

@@ -3,8 +3,11 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use anyhow::Context;
+use haishin_domain::mdm::MdmRuntime;
+use haishin_domain::mdm::pusher::{ApnsSettings, Pusher};
 use haishin_domain::service::Services;
 use haishin_http::{AppState, HttpOptions};
 use haishin_secrets::MasterKey;
@@ -52,10 +55,29 @@ fn prometheus() -> PrometheusHandle {
         .clone()
 }
 
-pub fn services(store: SqlStore, master_key: Arc<MasterKey>, config: &Config) -> Services {
+pub fn services(store: SqlStore, master_key: Arc<MasterKey>, config: &Config) -> anyhow::Result<Services> {
     let mut services = Services::new(Arc::new(store), master_key);
     services.session_ttl_millis = config.session_hours * 3600 * 1000;
-    services
+    services.mdm = Arc::new(MdmRuntime {
+        identity_key: config.identity_key_algorithm()?,
+        ..MdmRuntime::default()
+    });
+    Ok(services)
+}
+
+fn apns_settings(config: &Config) -> anyhow::Result<ApnsSettings> {
+    let root_ca_pem = if config.apns_ca_file.is_empty() {
+        None
+    } else {
+        Some(
+            std::fs::read_to_string(&config.apns_ca_file)
+                .with_context(|| format!("reading apns_ca_file {}", config.apns_ca_file))?,
+        )
+    };
+    Ok(ApnsSettings {
+        base_url: config.apns_url.clone(),
+        root_ca_pem,
+    })
 }
 
 /// A server running in the background of this process.
@@ -104,7 +126,7 @@ pub async fn start_with_store(
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let mut services = services(store, master_key, config);
+    let mut services = services(store, master_key, config)?;
     services.public_url = if config.public_url.is_empty() {
         format!("http://{addr}")
     } else {
@@ -117,13 +139,26 @@ pub async fn start_with_store(
             max_json_bytes: config.max_json_bytes,
             max_csv_bytes: config.max_csv_bytes,
             secure_cookies: config.secure_cookies,
+            max_device_body_bytes: config.max_device_body_bytes,
+            client_cert_header: Some(config.client_cert_header.clone()).filter(|h| !h.is_empty()),
         }),
         metrics: Arc::new(move || handle.render()),
     };
     let app = haishin_http::router(state);
     let (tx, rx) = oneshot::channel::<()>();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let pusher = Arc::new(Pusher::new(
+        services.clone(),
+        apns_settings(config)?,
+        config.push_policy(),
+    ));
+    let interval = Duration::from_millis(config.push_interval_ms.max(10));
+    let mut pusher_stop = stop_rx.clone();
+    let pusher_task = tokio::spawn(pusher.run(interval, async move {
+        let _ = pusher_stop.wait_for(|stop| *stop).await;
+    }));
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 tokio::select! {
                     _ = rx => {},
@@ -131,7 +166,10 @@ pub async fn start_with_store(
                 }
             })
             .await
-            .context("serving HTTP")
+            .context("serving HTTP");
+        let _ = stop_tx.send(true);
+        let _ = pusher_task.await;
+        served
     });
     tracing::info!(%addr, "haishin listening");
     Ok(RunningServer {

@@ -5,42 +5,20 @@
 
 mod common;
 
-use common::{Admin, TestServer};
+use common::TestServer;
+use common::mdm::{download_profile, identity_of, push_certificate, upload_push_certificate as upload};
 use haishin_domain::auth::Role;
 use haishin_domain::ids::AccountId;
 use haishin_secrets::MasterKey;
 use haishin_storage::on_both_backends;
-use rcgen::{CertificateParams, DistinguishedName, DnType, DnValue, KeyPair};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
 on_both_backends!(push_certificate_lifecycle);
 on_both_backends!(enrollment_profiles_carry_a_verifiable_identity);
 
 const TOPIC_A: &str = "com.apple.mgmt.External.11111111-2222-3333-4444-555555555555";
 const TOPIC_B: &str = "com.apple.mgmt.External.66666666-7777-8888-9999-000000000000";
-
-/// A push certificate like Apple's (subject UID = topic) and its PKCS#8 key.
-fn push_certificate(topic: &str, days: i64) -> (String, String) {
-    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let mut params = CertificateParams::default();
-    let mut name = DistinguishedName::new();
-    name.push(
-        DnType::CustomDnType(vec![0, 9, 2342, 19200300, 100, 1, 1]),
-        DnValue::Utf8String(topic.into()),
-    );
-    name.push(DnType::CommonName, format!("APSP:{}", &topic[topic.len() - 36..]));
-    params.distinguished_name = name;
-    let now = time::OffsetDateTime::now_utc();
-    params.not_before = now - time::Duration::days(30);
-    params.not_after = now + time::Duration::days(days);
-    (params.self_signed(&key).unwrap().pem(), key.serialize_pem())
-}
-
-async fn upload(admin: &Admin, cert: &str, key: &str, replace: bool) -> (StatusCode, Value) {
-    let body = json!({ "certificate_pem": cert, "private_key_pem": key, "replace": replace });
-    admin.call(Method::PUT, "/mdm/push-certificate", Some(body)).await
-}
 
 async fn push_certificate_lifecycle(backend: &str) {
     let server = TestServer::start(backend).await;
@@ -136,45 +114,6 @@ async fn push_certificate_lifecycle(backend: &str) {
     let (status, _) = stranger.call(Method::GET, "/mdm/push-certificate", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     server.stop().await;
-}
-
-async fn download_profile(admin: &Admin, query: &str) -> (StatusCode, Vec<u8>, String) {
-    let response = admin
-        .request(Method::GET, &format!("/mdm/enrollment-profile{query}"))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let id = response
-        .headers()
-        .get("x-enrollment-id")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status, response.bytes().await.unwrap().to_vec(), id)
-}
-
-/// The identity inside a profile: its PKCS#12 payload opened with its password.
-fn identity_of(profile: &apple_mdm::enrollment::EnrollmentProfile) -> mdm_identity::DeviceIdentity {
-    use apple_mdm::enrollment::ProfilePayload;
-    let pkcs12 = profile
-        .payloads
-        .iter()
-        .find_map(|p| match p {
-            ProfilePayload::Other(d)
-                if d.get("PayloadType").and_then(|v| v.as_string()) == Some("com.apple.security.pkcs12") =>
-            {
-                Some(d)
-            }
-            _ => None,
-        })
-        .expect("a PKCS#12 payload");
-    let pfx = pkcs12["PayloadContent"].as_data().unwrap();
-    let password = pkcs12["Password"].as_string().unwrap();
-    assert_eq!(
-        profile.mdm_payload().unwrap().identity_certificate_uuid,
-        pkcs12["PayloadUUID"].as_string().unwrap()
-    );
-    mdm_identity::DeviceIdentity::from_pkcs12(pfx, password).unwrap()
 }
 
 async fn enrollment_profiles_carry_a_verifiable_identity(backend: &str) {

@@ -1,9 +1,10 @@
 //! haishin's HTTP surface: the REST API under `/api/v1` (JSON, OpenAPI 3 at
 //! `/api/openapi.json`), `/healthz` and `/metrics`. Handlers are thin: they
-//! extract, call [`Services`], and serialise. Later issues add the MDM
-//! endpoints and the console here.
+//! extract, call [`Services`], and serialise. The MDM
+//! device endpoints are `/mdm/checkin` and `/mdm/connect`.
 
 mod auth;
+mod device_endpoints;
 mod error;
 mod extract;
 mod metrics_layer;
@@ -28,6 +29,12 @@ pub struct HttpOptions {
     pub max_csv_bytes: usize,
     /// Mark the session cookie `Secure` (when served over HTTPS).
     pub secure_cookies: bool,
+    /// Largest device message accepted (app lists of big devices run to
+    /// hundreds of KB).
+    pub max_device_body_bytes: usize,
+    /// The header a TLS-terminating proxy puts the device's client
+    /// certificate in; `None` trusts no such header.
+    pub client_cert_header: Option<String>,
 }
 
 impl Default for HttpOptions {
@@ -36,6 +43,8 @@ impl Default for HttpOptions {
             max_json_bytes: 1024 * 1024,
             max_csv_bytes: 64 * 1024 * 1024,
             secure_cookies: false,
+            max_device_body_bytes: 8 * 1024 * 1024,
+            client_cert_header: None,
         }
     }
 }
@@ -57,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(routes::system::router(Arc::new(openapi)))
         .layer(DefaultBodyLimit::max(state.options.max_json_bytes))
+        .merge(device_endpoints::router(state.options.max_device_body_bytes))
         .layer(axum::middleware::from_fn(error::localize))
         .layer(axum::middleware::from_fn(metrics_layer::record))
         .layer(TraceLayer::new_for_http())

@@ -228,21 +228,38 @@ impl TrustAnchor {
         body: &[u8],
         at: SystemTime,
     ) -> Result<VerifiedCertificate> {
-        let value = header_value.trim();
-        if value.len() > MAX_HEADER_LEN {
-            return Err(IdentityError::TooLarge {
-                len: value.len(),
-                limit: MAX_HEADER_LEN,
-            });
-        }
-        let cms = STANDARD.decode(value)?;
-        let verified = verify_cms(&cms, Some(body))?;
+        let verified = verify_header(header_value, body)?;
         self.check_issued(&verified.signer, &verified.signer_der, at, Purpose::DeviceIdentity)?;
         Ok(VerifiedCertificate::new(CertificateInfo::from_parsed(
             &verified.signer,
             verified.signer_der,
         )))
     }
+}
+
+/// Verifies an `Mdm-Signature` header against the body using only the
+/// certificate the signature carries, and returns that certificate unchecked.
+///
+/// A multi-tenant server needs this first step to learn which enrollment (and
+/// so which account's CA) the device claims; the caller must then check the
+/// returned certificate with [`TrustAnchor::verify_client_certificate`]
+/// before trusting it.
+pub fn mdm_signature_signer(header_value: &str, body: &[u8]) -> Result<CertificateInfo> {
+    let verified = verify_header(header_value, body)?;
+    Ok(CertificateInfo::from_parsed(&verified.signer, verified.signer_der))
+}
+
+/// Decodes an `Mdm-Signature` value and checks it signs `body`.
+fn verify_header(header_value: &str, body: &[u8]) -> Result<Verified> {
+    let value = header_value.trim();
+    if value.len() > MAX_HEADER_LEN {
+        return Err(IdentityError::TooLarge {
+            len: value.len(),
+            limit: MAX_HEADER_LEN,
+        });
+    }
+    let cms = STANDARD.decode(value)?;
+    verify_cms(&cms, Some(body))
 }
 
 /// Verifies a signed profile (DER or BER CMS with attached content) and

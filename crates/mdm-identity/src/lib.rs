@@ -52,7 +52,7 @@ mod tlv;
 pub use ca::{CaOptions, DEFAULT_CA_VALIDITY, DeviceCa};
 pub use cert::{CertificateInfo, TrustAnchor, VerifiedCertificate};
 pub use cms_sign::{SignOptions, Signer, SignerIdentifierKind, sign_mdm_body, sign_profile};
-pub use cms_verify::{SignedProfile, verify_signed_profile, verify_signed_profile_at};
+pub use cms_verify::{SignedProfile, mdm_signature_signer, verify_signed_profile, verify_signed_profile_at};
 pub use error::{IdentityError, Result};
 pub use identity::{DEFAULT_IDENTITY_VALIDITY, DeviceIdentity, IdentityOptions, random_enrollment_id};
 pub use key::{KeyAlgorithm, PrivateKey};

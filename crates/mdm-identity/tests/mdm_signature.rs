@@ -253,3 +253,23 @@ fn attached_content_must_match_the_body() {
         IdentityError::DigestMismatch
     );
 }
+
+/// The first step of a multi-tenant check: the signature is checked against
+/// the certificate it carries, which is returned for the caller to chain.
+#[test]
+fn signer_of_a_signature_is_returned_only_for_the_signed_body() {
+    let ca = mdm_identity::DeviceCa::generate("signer test CA").unwrap();
+    let identity = ca
+        .issue_identity_with(&mdm_identity::IdentityOptions {
+            key_algorithm: mdm_identity::KeyAlgorithm::EcdsaP256,
+            ..Default::default()
+        })
+        .unwrap();
+    let body = b"<plist><dict/></plist>";
+    let header = identity.sign_mdm_body(body).unwrap();
+    let signer = mdm_identity::mdm_signature_signer(&header, body).unwrap();
+    assert_eq!(signer.common_name(), Some(identity.enrollment_id()));
+    assert!(mdm_identity::mdm_signature_signer(&header, b"another body").is_err());
+    assert!(mdm_identity::mdm_signature_signer("not base64!", body).is_err());
+    ca.trust_anchor().verify_client_certificate(signer.der()).unwrap();
+}

@@ -339,6 +339,11 @@ async fn allocate_device_numbers(
     }
     let mut q = Query::new("SELECT next_device_number FROM accounts WHERE ");
     q.push_arg("id = {}", Arg::Int(account.0));
+    if backend == Backend::Postgres {
+        // Concurrent enrollments would otherwise read the same counter and
+        // collide on a number; the row lock queues them (SQLite has one writer).
+        q.push(" FOR UPDATE");
+    }
     let mut next: i64 = q.as_scalar().fetch_one(&mut *conn).await.db()?;
     let mut numbers = Vec::with_capacity(count);
     while numbers.len() < count {

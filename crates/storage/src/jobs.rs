@@ -247,6 +247,19 @@ impl JobStore for SqlStore {
         })
     }
 
+    async fn job_request_type(
+        &self,
+        account: AccountId,
+        device: DeviceId,
+        command_uuid: &str,
+    ) -> StoreResult<Option<String>> {
+        let mut q = Query::new("SELECT request_type FROM jobs WHERE ");
+        q.push_arg("command_uuid = {}", text(command_uuid))
+            .push_arg(" AND device_id = {}", Arg::Int(device.0))
+            .push_arg(" AND account_id = {}", Arg::Int(account.0));
+        q.as_scalar().fetch_optional(&self.write).await.db()
+    }
+
     async fn claim_pushes(&self, policy: &PushPolicy, now: Timestamp, limit: i64) -> StoreResult<Vec<PushTarget>> {
         let mut q = Query::new("UPDATE jobs SET status = 'push_sent', push_count = push_count + 1, ");
         let now_arg = q.arg(Arg::Int(now.0));

@@ -13,6 +13,7 @@ mod enrollment;
 mod groups;
 mod import;
 mod jobs;
+mod mdm;
 mod push_certificates;
 mod rows;
 mod sql;

@@ -140,7 +140,7 @@ impl From<UserRow> for User {
 pub const DEVICE_SELECT: &str = "SELECT d.id, d.account_id, d.group_id, d.owner_id, d.device_number, \
     d.display_name, d.udid, d.serial_number, d.wifi_mac, d.model, d.product_name, d.platform, \
     d.os_version, d.notes1, d.notes2, d.notes3, d.supervised, d.shared_ipad, \
-    d.itunes_store_account_hash, d.enrollment_state, d.last_checkin_at, d.inventory_fetched_at, \
+    d.itunes_store_account_hash, d.imei, d.build_version, d.capacity_mb, d.available_capacity_mb, d.enrollment_state, d.last_checkin_at, d.inventory_fetched_at, \
     d.created_at, d.updated_at, u.name AS owner_name, u.employee_number AS owner_employee_number \
     FROM devices d LEFT JOIN users u ON u.id = d.owner_id";
 
@@ -165,6 +165,10 @@ pub struct DeviceRow {
     pub supervised: i64,
     pub shared_ipad: i64,
     pub itunes_store_account_hash: Option<String>,
+    pub imei: Option<String>,
+    pub build_version: Option<String>,
+    pub capacity_mb: Option<i64>,
+    pub available_capacity_mb: Option<i64>,
     pub enrollment_state: String,
     pub last_checkin_at: Option<i64>,
     pub inventory_fetched_at: Option<i64>,
@@ -198,6 +202,10 @@ impl From<DeviceRow> for Device {
             supervised: r.supervised != 0,
             shared_ipad: r.shared_ipad != 0,
             itunes_store_account_hash: r.itunes_store_account_hash,
+            imei: r.imei,
+            build_version: r.build_version,
+            capacity_mb: r.capacity_mb,
+            available_capacity_mb: r.available_capacity_mb,
             enrollment_state: EnrollmentState::parse(&r.enrollment_state),
             last_checkin_at: r.last_checkin_at.map(Timestamp),
             inventory_fetched_at: r.inventory_fetched_at.map(Timestamp),

@@ -8,6 +8,10 @@ use haishin_domain::auth::{Account, Actor, Admin, ApiToken};
 use haishin_domain::csv::devices::{DeviceUpsert, ExistingDevice};
 use haishin_domain::csv::users::UserUpsert;
 use haishin_domain::ids::*;
+use haishin_domain::mdm::StoredEnrollmentIdentity;
+use haishin_domain::mdm::store::{
+    DeviceFacts, EnrollmentRecord, IdentityRecord, Inventory, InventoryKind, MdmStore, PushChannel, PushChannelUpdate,
+};
 use haishin_domain::org::search::GroupScope;
 use haishin_domain::org::*;
 use haishin_domain::store::{AdminUpdate, NewAdmin, Store, StoreResult};
@@ -201,5 +205,79 @@ impl Store for SqlStore {
 
     async fn list_audit(&self, account: AccountId, query: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
         self.list_audit_entries(account, query).await
+    }
+}
+
+#[async_trait]
+impl MdmStore for SqlStore {
+    async fn find_enrollment_identity(&self, enrollment_id: &str) -> StoreResult<Option<IdentityRecord>> {
+        self.select_identity_record(enrollment_id).await
+    }
+    async fn enrolling_device(
+        &self,
+        account: AccountId,
+        udid: &str,
+        serial: Option<&str>,
+    ) -> StoreResult<Option<DeviceId>> {
+        self.select_enrolling_device(account, udid, serial).await
+    }
+    async fn bind_enrollment(
+        &self,
+        identity: &StoredEnrollmentIdentity,
+        device: DeviceId,
+        topic: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        self.bind_identity(identity, device, topic, now).await
+    }
+    async fn record_device_facts(
+        &self,
+        account: AccountId,
+        device: DeviceId,
+        facts: &DeviceFacts,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        self.apply_device_facts(account, device, facts, now).await
+    }
+    async fn update_push_channel(
+        &self,
+        account: AccountId,
+        device: DeviceId,
+        update: &PushChannelUpdate,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        self.apply_push_channel(account, device, update, now).await
+    }
+    async fn unenroll_device(&self, account: AccountId, device: DeviceId, now: Timestamp) -> StoreResult<bool> {
+        self.unenroll(account, device, now).await
+    }
+    async fn touch_device(&self, account: AccountId, device: DeviceId, now: Timestamp) -> StoreResult<()> {
+        self.touch(account, device, now).await
+    }
+    async fn get_enrollment_record(
+        &self,
+        account: AccountId,
+        device: DeviceId,
+    ) -> StoreResult<Option<EnrollmentRecord>> {
+        self.select_enrollment_record(account, device).await
+    }
+    async fn push_channels(&self, devices: &[DeviceId]) -> StoreResult<Vec<PushChannel>> {
+        self.select_push_channels(devices).await
+    }
+    async fn mark_push_failed(&self, device: DeviceId, reason: &str, now: Timestamp) -> StoreResult<()> {
+        self.set_push_failed(device, reason, now).await
+    }
+    async fn put_inventory(
+        &self,
+        account: AccountId,
+        device: DeviceId,
+        kind: InventoryKind,
+        items: &serde_json::Value,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        self.upsert_inventory(account, device, kind, items, now).await
+    }
+    async fn get_inventory(&self, account: AccountId, device: DeviceId) -> StoreResult<Vec<Inventory>> {
+        self.select_inventory(account, device).await
     }
 }

@@ -29,6 +29,13 @@ pub trait JobStore: Send + Sync {
         outcome: &JobOutcome,
         now: Timestamp,
     ) -> StoreResult<ReportDisposition>;
+    /// The request type of this device's job with this CommandUUID.
+    async fn job_request_type(
+        &self,
+        account: AccountId,
+        device: DeviceId,
+        command_uuid: &str,
+    ) -> StoreResult<Option<String>>;
     /// Claims head jobs that need a push now and marks them pushed. Safe with
     /// several servers: a job is claimed by one caller only.
     async fn claim_pushes(&self, policy: &PushPolicy, now: Timestamp, limit: i64) -> StoreResult<Vec<PushTarget>>;

@@ -112,7 +112,11 @@ impl Services {
             .await?
             .ok_or(DomainError::not_found(Entity::Account))?;
         let ca = self.device_ca(actor.account_id).await?;
-        let identity = ca.issue_identity().map_err(failed)?;
+        let options = mdm_identity::IdentityOptions {
+            key_algorithm: self.mdm.identity_key,
+            ..Default::default()
+        };
+        let identity = ca.issue_identity_with(&options).map_err(failed)?;
         let password = generate_pkcs12_password().map_err(failed)?;
         let pfx = identity.to_pkcs12(password.as_str()).map_err(failed)?;
 

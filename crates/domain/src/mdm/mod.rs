@@ -1,9 +1,78 @@
 //! What an account needs to manage devices with Apple's MDM protocol: the
-//! APNs push certificate that wakes its devices, and the device CA and
-//! enrollment profiles that give each device its identity.
+//! APNs push certificate that wakes its devices, the device CA and
+//! enrollment profiles that give each device its identity, and the two
+//! endpoints devices talk to (check-in and command), with the pusher that
+//! wakes them.
 
+pub mod checkin;
+pub mod commands;
+pub mod connect;
+pub mod device_auth;
 pub mod enrollment;
 pub mod push_certificate;
+pub mod pusher;
+pub mod results;
+pub mod store;
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+pub use checkin::CheckinReply;
+pub use commands::DeviceCommandKind;
+pub use connect::ConnectReply;
+pub use device_auth::{ClientProof, DeviceRequestError};
 pub use enrollment::{StoredDeviceCa, StoredEnrollmentIdentity};
 pub use push_certificate::{PushCertificate, StoredPushCertificate};
+pub use store::{EnrollmentRecord, Inventory, InventoryKind, MdmStore};
+
+use crate::ids::DeviceId;
+use crate::time_util::Timestamp;
+
+/// Per-process state of the MDM endpoints, shared by clones of `Services`.
+pub struct MdmRuntime {
+    pub anchors: device_auth::AnchorCache,
+    pub touches: TouchCache,
+    /// Woken when jobs are queued, so the pusher does not wait for its tick.
+    pub push_wake: tokio::sync::Notify,
+    /// The key type of device identities in new profiles.
+    pub identity_key: mdm_identity::KeyAlgorithm,
+}
+
+impl Default for MdmRuntime {
+    fn default() -> Self {
+        Self {
+            anchors: Default::default(),
+            touches: Default::default(),
+            push_wake: tokio::sync::Notify::new(),
+            identity_key: mdm_identity::KeyAlgorithm::Rsa,
+        }
+    }
+}
+
+/// When each device's check-in time was last written.
+#[derive(Default)]
+pub struct TouchCache(Mutex<HashMap<DeviceId, i64>>);
+
+const TOUCH_EVERY_MILLIS: i64 = 60_000;
+
+impl TouchCache {
+    fn should_touch(&self, device: DeviceId, now: Timestamp) -> bool {
+        let mut map = self.0.lock().expect("touch cache");
+        if map.len() > 200_000 {
+            map.clear();
+        }
+        match map.get(&device) {
+            Some(last) if now.0 - last < TOUCH_EVERY_MILLIS => false,
+            _ => {
+                map.insert(device, now.0);
+                true
+            }
+        }
+    }
+
+    /// Forgets a device, so its next request is recorded (after an
+    /// unenrollment, say).
+    pub fn forget(&self, device: DeviceId) {
+        self.0.lock().expect("touch cache").remove(&device);
+    }
+}

@@ -119,6 +119,11 @@ pub struct Device {
     pub shared_ipad: bool,
     /// The App Store account hash the device reports (compared with VPP users).
     pub itunes_store_account_hash: Option<String>,
+    pub imei: Option<String>,
+    pub build_version: Option<String>,
+    /// Storage, in MB, as the device last reported it.
+    pub capacity_mb: Option<i64>,
+    pub available_capacity_mb: Option<i64>,
     pub enrollment_state: EnrollmentState,
     pub last_checkin_at: Option<Timestamp>,
     pub inventory_fetched_at: Option<Timestamp>,

@@ -29,6 +29,8 @@ pub struct Services {
     /// The server's public base URL, as devices reach it (enrollment profiles
     /// point their ServerURL and CheckInURL here).
     pub public_url: String,
+    /// State of the device endpoints shared by every clone.
+    pub mdm: Arc<crate::mdm::MdmRuntime>,
 }
 
 /// The bytes of an export and how to name them.
@@ -50,6 +52,7 @@ impl Services {
             master_key,
             session_ttl_millis: 12 * 3600 * 1000,
             public_url: "http://127.0.0.1:8080".into(),
+            mdm: Arc::new(crate::mdm::MdmRuntime::default()),
         }
     }
 

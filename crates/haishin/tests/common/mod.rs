@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod mdm;
+
 use std::sync::Arc;
 
 use haishin::config::Config;
@@ -32,12 +34,21 @@ pub struct Admin {
 
 impl TestServer {
     pub async fn start(backend: &str) -> Self {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Starts with a configuration adjusted by `tweak` (APNs URL, push timing...).
+    pub async fn start_with(backend: &str, tweak: impl FnOnce(&mut Config)) -> Self {
         let db = TestDb::open(backend).await;
-        let config = Config {
+        let mut config = Config {
             listen: "127.0.0.1:0".into(),
             max_csv_bytes: 8 * 1024 * 1024,
+            // Test fleets enroll hundreds of devices; P-256 identities are
+            // issued in microseconds where RSA-2048 takes tens of milliseconds.
+            identity_key: "p256".into(),
             ..Config::default()
         };
+        tweak(&mut config);
         let running = server::start_with_store(&config, db.store.clone(), Arc::new(MasterKey::generate().0))
             .await
             .expect("server starts");

@@ -4,6 +4,7 @@
 
 mod admins;
 mod audit;
+mod device_mdm;
 mod devices;
 mod groups;
 mod jobs;
@@ -38,6 +39,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(devices::get, devices::update, devices::delete))
         .routes(routes!(devices::import))
         .routes(routes!(devices::export))
+        .routes(routes!(device_mdm::queue))
+        .routes(routes!(device_mdm::wipe))
+        .routes(routes!(device_mdm::view))
         .routes(routes!(jobs::list))
         .routes(routes!(jobs::device))
         .routes(routes!(jobs::cancel))
