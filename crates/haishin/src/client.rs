@@ -46,6 +46,13 @@ pub enum ClientCommand {
         #[command(subcommand)]
         action: OrgAction,
     },
+    /// MDM: push certificate, enrollment profiles, device commands, wipe, jobs.
+    Mdm {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(subcommand)]
+        action: crate::client_mdm::MdmAction,
+    },
     /// The audit log, newest first.
     Audit {
         #[command(flatten)]
@@ -123,13 +130,13 @@ pub enum OrgAction {
     },
 }
 
-struct Api {
+pub(crate) struct Api {
     http: reqwest::Client,
     connection: Connection,
 }
 
 impl Api {
-    fn request(&self, method: Method, path: &str) -> anyhow::Result<RequestBuilder> {
+    pub(crate) fn request(&self, method: Method, path: &str) -> anyhow::Result<RequestBuilder> {
         let token = self
             .connection
             .token
@@ -143,7 +150,7 @@ impl Api {
             .header("Accept-Language", &self.connection.lang))
     }
 
-    async fn send(&self, request: RequestBuilder) -> anyhow::Result<reqwest::Response> {
+    pub(crate) async fn send(&self, request: RequestBuilder) -> anyhow::Result<reqwest::Response> {
         let response = request.send().await.context("calling the haishin server")?;
         if response.status().is_success() {
             return Ok(response);
@@ -161,7 +168,7 @@ impl Api {
         bail!(message)
     }
 
-    async fn json(&self, request: RequestBuilder) -> anyhow::Result<()> {
+    pub(crate) async fn json(&self, request: RequestBuilder) -> anyhow::Result<()> {
         let response = self.send(request).await?;
         if response.status() == reqwest::StatusCode::NO_CONTENT {
             return Ok(());
@@ -195,6 +202,7 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<()> {
         }
         ClientCommand::Users { connection, action } => org(Api { http, connection }, "users", action).await,
         ClientCommand::Devices { connection, action } => org(Api { http, connection }, "devices", action).await,
+        ClientCommand::Mdm { connection, action } => crate::client_mdm::run(&Api { http, connection }, action).await,
         ClientCommand::Audit { connection, limit } => {
             let api = Api { http, connection };
             let request = api.request(Method::GET, "/audit")?.query(&[("limit", limit)]);
@@ -272,7 +280,7 @@ async fn org(api: Api, resource: &str, action: OrgAction) -> anyhow::Result<()> 
 
 /// Writes command output. A closed pipe (`haishin devices search | head`)
 /// ends the output quietly, as shell tools do, instead of panicking.
-fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

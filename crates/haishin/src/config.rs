@@ -57,6 +57,11 @@ pub struct Config {
     /// (RSA-2048, what every Apple OS accepts) or `p256` (ECDSA, faster to
     /// issue; iOS 10+, macOS 10.12+).
     pub identity_key: String,
+    /// Sign enrollment profiles with this certificate (PEM, e.g. the server's
+    /// TLS certificate) so devices show them as verified. Empty: unsigned.
+    pub profile_signing_certificate_file: String,
+    /// Its private key, PKCS#8 PEM.
+    pub profile_signing_key_file: String,
 }
 
 impl Default for Config {
@@ -83,6 +88,8 @@ impl Default for Config {
             repush_after_seconds: 3600,
             max_pushes: 24,
             identity_key: "rsa".into(),
+            profile_signing_certificate_file: String::new(),
+            profile_signing_key_file: String::new(),
         }
     }
 }
@@ -101,6 +108,31 @@ impl Config {
             "rsa" => Ok(mdm_identity::KeyAlgorithm::Rsa),
             "p256" => Ok(mdm_identity::KeyAlgorithm::EcdsaP256),
             other => anyhow::bail!("identity_key must be \"rsa\" or \"p256\", not {other:?}"),
+        }
+    }
+
+    /// The enrollment-profile signer, when both files are configured.
+    pub fn profile_signer(&self) -> anyhow::Result<Option<mdm_identity::Signer>> {
+        use anyhow::Context as _;
+        match (
+            self.profile_signing_certificate_file.is_empty(),
+            self.profile_signing_key_file.is_empty(),
+        ) {
+            (true, true) => Ok(None),
+            (false, false) => {
+                let certificate = std::fs::read(&self.profile_signing_certificate_file)
+                    .with_context(|| format!("reading {}", self.profile_signing_certificate_file))?;
+                let key = std::fs::read_to_string(&self.profile_signing_key_file)
+                    .with_context(|| format!("reading {}", self.profile_signing_key_file))?;
+                let certificate = mdm_identity::CertificateInfo::parse(&certificate)
+                    .context("profile_signing_certificate_file is not a certificate")?;
+                let key = mdm_identity::PrivateKey::from_pkcs8_pem(&key)
+                    .context("profile_signing_key_file is not a PKCS#8 private key")?;
+                Ok(Some(mdm_identity::Signer::new(certificate.der(), key).context(
+                    "the profile signing key does not belong to the certificate",
+                )?))
+            }
+            _ => anyhow::bail!("set both profile_signing_certificate_file and profile_signing_key_file, or neither"),
         }
     }
 

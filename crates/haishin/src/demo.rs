@@ -1,6 +1,8 @@
 //! `haishin demo`: a real server on SQLite with a demo account, an admin,
-//! a group tree, users and a few hundred devices, so a newcomer can try the
-//! API and CLI within a minute of cloning.
+//! a group tree, users and a few hundred registered devices, plus the Apple
+//! simulator: a simulated APNs and a fleet of iPhones and iPads that enroll
+//! through the real protocol, so a newcomer can try the API and CLI within a
+//! minute of cloning.
 
 use std::path::PathBuf;
 
@@ -11,6 +13,7 @@ use haishin_domain::csv::EncodingChoice;
 use haishin_domain::service::{CsvOptions, Services};
 
 use crate::config::Config;
+use crate::sim::{self, SimulatedApple};
 use crate::{domain_error, sample, server};
 
 #[derive(Args)]
@@ -21,9 +24,13 @@ pub struct DemoArgs {
     pub dir: Option<PathBuf>,
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// How many demo devices to create.
+    /// How many devices to register from CSV (not enrolled).
     #[arg(long, default_value_t = 300)]
     pub devices: usize,
+    /// How many simulated iPhones and iPads enroll through the real MDM
+    /// protocol, woken by the simulated APNs.
+    #[arg(long, default_value_t = 200)]
+    pub fleet: usize,
 }
 
 const DEMO_LOGIN: &str = "demo-admin";
@@ -37,9 +44,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .dir
         .clone()
         .unwrap_or_else(|| temp.as_ref().expect("temp dir").path().to_path_buf());
+    let apple = SimulatedApple::start(&data_dir.join("simulated-apns-ca.pem")).await?;
     let config = Config {
         data_dir: data_dir.clone(),
         listen: args.listen.clone(),
+        apns_url: apple.apns.base_url().to_owned(),
+        apns_ca_file: apple.ca_file.display().to_string(),
+        // Demo fleets enroll in seconds with P-256 identities.
+        identity_key: "p256".into(),
         ..Config::default()
     };
     server::init_logging(&Config {
@@ -50,7 +62,23 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let master_key = std::sync::Arc::new(server::load_master_key(&config)?);
     let services = server::services(store.clone(), master_key.clone(), &config)?;
     let login = seed(&services, args.devices).await?;
+    let (fleet_token, fleet_group) = fleet_access(&services).await?;
     let running = server::start_with_store(&config, store, master_key).await?;
+    let fleet = if args.fleet > 0 {
+        Some(
+            sim::enroll_fleet(
+                &apple,
+                &running.url(),
+                &fleet_token,
+                fleet_group,
+                args.fleet,
+                "realistic",
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     println!();
     println!("haishin demo is running at {}", running.url());
     println!("  data directory: {}", data_dir.display());
@@ -71,8 +99,44 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         println!("  (existing demo data reused; log in with the password printed on its first run)");
     }
     println!("  API document:   {}/api/openapi.json", running.url());
+    if let Some(fleet) = &fleet {
+        println!(
+            "  {} simulated devices enrolled in group {fleet_group} (東京営業所); their jobs: /api/v1/jobs",
+            fleet.enrolled().len()
+        );
+    }
     println!("Press Ctrl-C to stop.");
-    running.wait().await
+    let result = running.wait().await;
+    drop(fleet);
+    apple.apns.stop();
+    result
+}
+
+/// A token for the simulated devices to fetch enrollment profiles with, and
+/// the group they enroll into (東京営業所).
+async fn fleet_access(services: &Services) -> anyhow::Result<(String, i64)> {
+    let (admin, _) = services
+        .store
+        .admin_credentials(DEMO_LOGIN)
+        .await
+        .map_err(domain_error)?
+        .context("the demo admin")?;
+    let actor = Actor::admin(&admin);
+    let token = services
+        .create_api_token(&actor, "simulated fleet", None)
+        .await
+        .map_err(domain_error)?;
+    let groups = services
+        .store
+        .list_groups(admin.account_id)
+        .await
+        .map_err(domain_error)?;
+    let group = groups
+        .iter()
+        .find(|g| g.name == "東京営業所")
+        .or_else(|| groups.first())
+        .context("a group to enroll into")?;
+    Ok((token.secret.expose().to_owned(), group.id.0))
 }
 
 /// Creates the demo organisation unless the data directory already has it.
@@ -124,6 +188,11 @@ async fn seed(services: &Services, devices: usize) -> anyhow::Result<Option<(Str
             sample::devices_csv(devices, &leaves, users).as_bytes(),
             csv_options,
         )
+        .await
+        .map_err(domain_error)?;
+    let (certificate, key) = sim::simulated_push_certificate()?;
+    services
+        .upload_push_certificate(&actor, &certificate, &key, false)
         .await
         .map_err(domain_error)?;
     let token = services

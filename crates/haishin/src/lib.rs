@@ -4,10 +4,12 @@
 pub mod bench;
 pub mod bench_mdm;
 pub mod client;
+pub mod client_mdm;
 pub mod config;
 pub mod demo;
 pub mod sample;
 pub mod server;
+pub mod sim;
 
 /// A domain error for the terminal: the English message, its code, and the
 /// first line-numbered problems of a refused CSV.

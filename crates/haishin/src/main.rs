@@ -33,6 +33,9 @@ enum Command {
     /// Measure performance against a fresh database and print figures.
     #[command(subcommand)]
     Bench(bench_mdm::BenchCommands),
+    /// Run the Apple simulator: APNs plus a fleet of simulated iPhones and
+    /// iPads that enroll in a running server.
+    Sim(haishin::sim::SimArgs),
     /// Call the REST API of a running server (HAISHIN_URL, HAISHIN_TOKEN).
     #[command(flatten)]
     Client(ClientCommand),
@@ -93,6 +96,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Admin(command) => admin(&config, command).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Sim(args) => haishin::sim::run(args).await,
         Command::Bench(command) => bench_mdm::run(command).await,
         Command::Client(_) => unreachable!("handled above"),
     }

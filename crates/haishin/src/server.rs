@@ -60,6 +60,7 @@ pub fn services(store: SqlStore, master_key: Arc<MasterKey>, config: &Config) ->
     services.session_ttl_millis = config.session_hours * 3600 * 1000;
     services.mdm = Arc::new(MdmRuntime {
         identity_key: config.identity_key_algorithm()?,
+        profile_signer: config.profile_signer()?.map(Arc::new),
         ..MdmRuntime::default()
     });
     Ok(services)

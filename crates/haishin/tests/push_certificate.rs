@@ -6,7 +6,9 @@
 mod common;
 
 use common::TestServer;
-use common::mdm::{download_profile, identity_of, push_certificate, upload_push_certificate as upload};
+use common::mdm::{
+    TOPIC_A, TOPIC_B, download_profile, identity_of, push_certificate, upload_push_certificate as upload,
+};
 use haishin_domain::auth::Role;
 use haishin_domain::ids::AccountId;
 use haishin_secrets::MasterKey;
@@ -16,9 +18,7 @@ use serde_json::json;
 
 on_both_backends!(push_certificate_lifecycle);
 on_both_backends!(enrollment_profiles_carry_a_verifiable_identity);
-
-const TOPIC_A: &str = "com.apple.mgmt.External.11111111-2222-3333-4444-555555555555";
-const TOPIC_B: &str = "com.apple.mgmt.External.66666666-7777-8888-9999-000000000000";
+on_both_backends!(profiles_are_signed_when_a_signer_is_configured);
 
 async fn push_certificate_lifecycle(backend: &str) {
     let server = TestServer::start(backend).await;
@@ -104,6 +104,42 @@ async fn push_certificate_lifecycle(backend: &str) {
     assert_eq!(admin.get("/mdm/push-certificate").await["topic"], TOPIC_A);
     let (status, body) = upload(&admin, &cert_b, &key_b, true).await;
     assert_eq!((status, body["topic"].as_str()), (StatusCode::OK, Some(TOPIC_B)));
+
+    // The same certificate exported from Keychain Access as .p12.
+    let p12 = {
+        use base64::Engine as _;
+        let der = mdm_identity::CertificateInfo::parse(cert_b.as_bytes())
+            .unwrap()
+            .der()
+            .to_vec();
+        let key = mdm_identity::PrivateKey::from_pkcs8_pem(&key_b).unwrap();
+        let pfx = mdm_identity::DeviceIdentity::new(&der, key)
+            .unwrap()
+            .to_pkcs12("秘密pass")
+            .unwrap();
+        base64::engine::general_purpose::STANDARD.encode(pfx)
+    };
+    let (status, body) = admin
+        .call(
+            Method::PUT,
+            "/mdm/push-certificate",
+            Some(json!({ "p12_base64": p12, "p12_password": "wrong" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("password"), "{body}");
+    let (status, body) = admin
+        .call(
+            Method::PUT,
+            "/mdm/push-certificate",
+            Some(json!({ "p12_base64": p12, "p12_password": "秘密pass" })),
+        )
+        .await;
+    assert_eq!(
+        (status, body["topic"].as_str()),
+        (StatusCode::OK, Some(TOPIC_B)),
+        "{body}"
+    );
 
     // Only account admins upload; other accounts see none of it.
     let operator = server.colleague(&admin, Role::Operator).await;
@@ -199,5 +235,41 @@ async fn enrollment_profiles_carry_a_verifiable_identity(backend: &str) {
     assert_eq!(download_profile(&reader, "").await.0, StatusCode::FORBIDDEN);
     let audit = admin.get("/audit?target_type=enrollment_identity").await;
     assert_eq!(audit.as_array().unwrap().len(), 2);
+    server.stop().await;
+}
+
+async fn profiles_are_signed_when_a_signer_is_configured(backend: &str) {
+    use apple_mdm::PlistRecord;
+    use apple_mdm::enrollment::EnrollmentProfile;
+
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["mdm.example.jp".into()]).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "mdm.example.jp");
+    let certificate = params.self_signed(&key).unwrap().pem();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_file, key_file) = (dir.path().join("signer.pem"), dir.path().join("signer.key"));
+    std::fs::write(&cert_file, &certificate).unwrap();
+    std::fs::write(&key_file, key.serialize_pem()).unwrap();
+    let server = TestServer::start_with(backend, |c| {
+        c.profile_signing_certificate_file = cert_file.display().to_string();
+        c.profile_signing_key_file = key_file.display().to_string();
+    })
+    .await;
+    let admin = server.account("署名", Role::AccountAdmin).await;
+    let (cert, key) = push_certificate(TOPIC_A, 365);
+    assert_eq!(upload(&admin, &cert, &key, false).await.0, StatusCode::OK);
+    let (status, bytes, _) = download_profile(&admin, "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        EnrollmentProfile::from_xml(&bytes).is_err(),
+        "a signed profile is CMS, not bare XML"
+    );
+    let signed = mdm_identity::verify_signed_profile(&bytes, None).expect("a valid CMS signature");
+    assert_eq!(signed.signer.common_name(), Some("mdm.example.jp"));
+    let profile = EnrollmentProfile::from_xml(&signed.content).unwrap();
+    assert_eq!(profile.mdm_payload().unwrap().topic, TOPIC_A);
+    identity_of(&profile);
     server.stop().await;
 }

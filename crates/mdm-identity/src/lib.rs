@@ -56,4 +56,4 @@ pub use cms_verify::{SignedProfile, mdm_signature_signer, verify_signed_profile,
 pub use error::{IdentityError, Result};
 pub use identity::{DEFAULT_IDENTITY_VALIDITY, DeviceIdentity, IdentityOptions, random_enrollment_id};
 pub use key::{KeyAlgorithm, PrivateKey};
-pub use pkcs12::{Pkcs12Password, generate_password as generate_pkcs12_password};
+pub use pkcs12::{Pkcs12Password, generate_password as generate_pkcs12_password, parse as read_pkcs12};

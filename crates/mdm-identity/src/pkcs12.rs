@@ -94,8 +94,10 @@ pub(crate) fn build(certificate_der: &[u8], key_pkcs8: &[u8], password: &str, fr
         .map_err(p12_error)
 }
 
-/// Reads the first identity out of a PFX: the leaf certificate and its PKCS#8 key.
-pub(crate) fn parse(pfx: &[u8], password: &str) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>)> {
+/// Reads the first identity out of a PFX: the leaf certificate (DER) and its
+/// PKCS#8 key (DER). Also what a server needs to accept a push certificate
+/// exported from Keychain Access as .p12.
+pub fn parse(pfx: &[u8], password: &str) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>)> {
     if pfx.len() > MAX_PFX_LEN {
         return Err(IdentityError::TooLarge {
             len: pfx.len(),

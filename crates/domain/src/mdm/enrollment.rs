@@ -169,7 +169,10 @@ impl Services {
             payloads: vec![ProfilePayload::Other(pkcs12), ProfilePayload::Mdm(Box::new(mdm))],
             extra,
         };
-        let bytes = profile.to_xml().map_err(failed)?;
+        let mut bytes = profile.to_xml().map_err(failed)?;
+        if let Some(signer) = &self.mdm.profile_signer {
+            bytes = mdm_identity::sign_profile(&bytes, signer).map_err(failed)?;
+        }
         let certificate = identity.certificate();
         let record = StoredEnrollmentIdentity {
             account_id: actor.account_id,

@@ -36,6 +36,9 @@ pub struct MdmRuntime {
     pub push_wake: tokio::sync::Notify,
     /// The key type of device identities in new profiles.
     pub identity_key: mdm_identity::KeyAlgorithm,
+    /// Signs enrollment profiles (CMS) so devices show them as verified;
+    /// unsigned when not configured.
+    pub profile_signer: Option<std::sync::Arc<mdm_identity::Signer>>,
 }
 
 impl Default for MdmRuntime {
@@ -45,6 +48,7 @@ impl Default for MdmRuntime {
             touches: Default::default(),
             push_wake: tokio::sync::Notify::new(),
             identity_key: mdm_identity::KeyAlgorithm::Rsa,
+            profile_signer: None,
         }
     }
 }

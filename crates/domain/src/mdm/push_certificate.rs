@@ -55,6 +55,43 @@ impl Services {
     /// belongs to it. A certificate with another topic replaces the current
     /// one only when `replace` is set: every device enrolled with the old
     /// topic must then enroll again (renewing keeps the topic).
+    /// The same from a .p12 (Keychain Access export) and its password.
+    pub async fn upload_push_certificate_p12(
+        &self,
+        actor: &Actor,
+        p12: &[u8],
+        password: &str,
+        replace: bool,
+    ) -> Result<PushCertificate, DomainError> {
+        actor.require_account_admin()?;
+        let (certificate, key) = mdm_identity::read_pkcs12(p12, password).map_err(|e| {
+            refused(
+                "p12",
+                format!(".p12ファイルを開けません(パスワードをご確認ください): {e}"),
+                format!("The .p12 file does not open (check the password): {e}"),
+            )
+        })?;
+        let certificate = mdm_identity::CertificateInfo::from_der(&certificate)
+            .map_err(|e| {
+                refused(
+                    "p12",
+                    format!("証明書が読めません: {e}"),
+                    format!("Unreadable certificate: {e}"),
+                )
+            })?
+            .to_pem();
+        let key = mdm_identity::PrivateKey::from_pkcs8_der(&key)
+            .map_err(|e| {
+                refused(
+                    "p12",
+                    format!("秘密鍵が読めません: {e}"),
+                    format!("Unreadable private key: {e}"),
+                )
+            })?
+            .to_pkcs8_pem();
+        self.upload_push_certificate(actor, &certificate, &key, replace).await
+    }
+
     pub async fn upload_push_certificate(
         &self,
         actor: &Actor,

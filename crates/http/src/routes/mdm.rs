@@ -18,10 +18,18 @@ use crate::extract::{ApiJson, ApiQuery};
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PushCertificateUpload {
     /// The certificate from Apple's Push Certificates Portal, PEM.
+    #[serde(default)]
     pub certificate_pem: String,
     /// The key the certificate signing request was made with, PKCS#8 PEM.
     /// Stored sealed with the master key; never shown again.
+    #[serde(default)]
     pub private_key_pem: String,
+    /// Instead of the two PEMs: certificate and key exported together from
+    /// Keychain Access as .p12, base64-encoded.
+    pub p12_base64: Option<String>,
+    /// The .p12's password.
+    #[serde(default)]
+    pub p12_password: String,
     /// Confirms replacing a certificate that has another topic (every device
     /// must then enroll again). Renewals keep the topic and need no confirmation.
     #[serde(default)]
@@ -58,15 +66,34 @@ pub async fn put(
     caller: Caller,
     ApiJson(body): ApiJson<PushCertificateUpload>,
 ) -> Result<Json<PushCertificateView>, ApiError> {
-    let certificate = state
-        .services
-        .upload_push_certificate(
-            &caller.actor,
-            &body.certificate_pem,
-            &body.private_key_pem,
-            body.replace,
-        )
-        .await?;
+    let services = &state.services;
+    let certificate = match &body.p12_base64 {
+        Some(p12) => {
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(p12.trim())
+                .map_err(|_| {
+                    haishin_domain::DomainError::invalid(
+                        "p12_base64",
+                        "p12_base64 が base64 として読めません。",
+                        "p12_base64 is not base64.",
+                    )
+                })?;
+            services
+                .upload_push_certificate_p12(&caller.actor, &bytes, &body.p12_password, body.replace)
+                .await?
+        }
+        None => {
+            services
+                .upload_push_certificate(
+                    &caller.actor,
+                    &body.certificate_pem,
+                    &body.private_key_pem,
+                    body.replace,
+                )
+                .await?
+        }
+    };
     Ok(Json(view(certificate)))
 }
 
