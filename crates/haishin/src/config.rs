@@ -62,6 +62,11 @@ pub struct Config {
     pub profile_signing_certificate_file: String,
     /// Its private key, PKCS#8 PEM.
     pub profile_signing_key_file: String,
+    /// Serve HTTPS with this certificate chain (PEM) instead of plain HTTP;
+    /// devices may then prove themselves with TLS client certificates.
+    pub tls_certificate_file: String,
+    /// The TLS key (PEM).
+    pub tls_key_file: String,
 }
 
 impl Default for Config {
@@ -90,6 +95,8 @@ impl Default for Config {
             identity_key: "rsa".into(),
             profile_signing_certificate_file: String::new(),
             profile_signing_key_file: String::new(),
+            tls_certificate_file: String::new(),
+            tls_key_file: String::new(),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod sample;
 pub mod server;
 pub mod sim;
+pub mod tls;
 
 /// A domain error for the terminal: the English message, its code, and the
 /// first line-numbered problems of a refused CSV.

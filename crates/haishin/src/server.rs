@@ -90,8 +90,9 @@ pub struct RunningServer {
 }
 
 impl RunningServer {
+    /// Where this server is reached (its public URL).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.services.public_url.clone()
     }
 
     /// Serves until SIGTERM/SIGINT.
@@ -128,8 +129,17 @@ pub async fn start_with_store(
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     let mut services = services(store, master_key, config)?;
+    let tls = if config.tls_certificate_file.is_empty() && config.tls_key_file.is_empty() {
+        None
+    } else {
+        Some(crate::tls::acceptor(
+            &config.tls_certificate_file,
+            &config.tls_key_file,
+        )?)
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     services.public_url = if config.public_url.is_empty() {
-        format!("http://{addr}")
+        format!("{scheme}://{addr}")
     } else {
         config.public_url.clone()
     };
@@ -159,15 +169,19 @@ pub async fn start_with_store(
         let _ = pusher_stop.wait_for(|stop| *stop).await;
     }));
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                tokio::select! {
-                    _ = rx => {},
-                    _ = termination_signal() => tracing::info!("shutting down"),
-                }
-            })
-            .await
-            .context("serving HTTP");
+        let shutdown = async move {
+            tokio::select! {
+                _ = rx => {},
+                _ = termination_signal() => tracing::info!("shutting down"),
+            }
+        };
+        let served = match tls {
+            Some(acceptor) => crate::tls::serve(listener, acceptor, app, shutdown).await,
+            None => axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+                .context("serving HTTP"),
+        };
         let _ = stop_tx.send(true);
         let _ = pusher_task.await;
         served

@@ -2,6 +2,7 @@
 //! command, both HTTP PUT with an XML plist body. They answer in Apple's
 //! terms (bare status codes, plist or empty bodies), not the API's JSON.
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -14,6 +15,11 @@ use crate::AppState;
 
 const MDM_SIGNATURE: &str = "mdm-signature";
 
+/// The client certificate of the TLS session the request came on, when
+/// haishin terminates TLS itself (set by the server's accept loop).
+#[derive(Debug, Clone)]
+pub struct TlsClientCertificate(pub Option<Vec<u8>>);
+
 pub fn router(max_body_bytes: usize) -> Router<AppState> {
     Router::new()
         .route("/mdm/checkin", put(checkin))
@@ -24,7 +30,10 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
 /// Which proof the request carries. A proxy-forwarded certificate is read
 /// only from the header the operator configured: any other client could set
 /// such a header itself.
-fn proof(headers: &HeaderMap, client_cert_header: Option<&str>) -> ClientProof {
+fn proof(headers: &HeaderMap, tls: Option<&TlsClientCertificate>, client_cert_header: Option<&str>) -> ClientProof {
+    if let Some(TlsClientCertificate(Some(der))) = tls {
+        return ClientProof::Certificate(der.clone());
+    }
     if let Some(name) = client_cert_header
         && let Some(value) = headers.get(name).and_then(|v| v.to_str().ok())
         && !value.trim().is_empty()
@@ -93,16 +102,26 @@ fn plist_reply(body: Vec<u8>) -> Response {
         .into_response()
 }
 
-async fn checkin(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let proof = proof(&headers, state.options.client_cert_header.as_deref());
+async fn checkin(
+    State(state): State<AppState>,
+    tls: Option<Extension<TlsClientCertificate>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let proof = proof(&headers, tls.as_deref(), state.options.client_cert_header.as_deref());
     match state.services.handle_checkin(&proof, &body).await {
         Ok(reply) => plist_reply(reply.body),
         Err(e) => refused("checkin", e),
     }
 }
 
-async fn connect(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let proof = proof(&headers, state.options.client_cert_header.as_deref());
+async fn connect(
+    State(state): State<AppState>,
+    tls: Option<Extension<TlsClientCertificate>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let proof = proof(&headers, tls.as_deref(), state.options.client_cert_header.as_deref());
     match state.services.handle_connect(&proof, &body).await {
         Ok(reply) => plist_reply(reply.body),
         Err(e) => refused("connect", e),
@@ -125,8 +144,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("x-client-cert", "PEM".parse().unwrap());
         headers.insert(MDM_SIGNATURE, "SIG".parse().unwrap());
-        assert!(matches!(proof(&headers, Some("x-client-cert")), ClientProof::Certificate(c) if c == b"PEM"));
-        assert!(matches!(proof(&headers, None), ClientProof::MdmSignature(s) if s == "SIG"));
-        assert!(matches!(proof(&HeaderMap::new(), None), ClientProof::None));
+        assert!(matches!(proof(&headers, None, Some("x-client-cert")), ClientProof::Certificate(c) if c == b"PEM"));
+        assert!(matches!(proof(&headers, None, None), ClientProof::MdmSignature(s) if s == "SIG"));
+        assert!(matches!(proof(&HeaderMap::new(), None, None), ClientProof::None));
+        let session = TlsClientCertificate(Some(b"DER".to_vec()));
+        assert!(matches!(proof(&headers, Some(&session), None), ClientProof::Certificate(c) if c == b"DER"));
     }
 }

@@ -18,6 +18,7 @@ use axum::extract::DefaultBodyLimit;
 use haishin_domain::service::Services;
 use tower_http::trace::TraceLayer;
 
+pub use device_endpoints::TlsClientCertificate;
 pub use error::ApiError;
 
 /// Limits and switches of the HTTP layer (from the server's configuration).

@@ -49,13 +49,19 @@ impl TestServer {
             ..Config::default()
         };
         tweak(&mut config);
+        let mut http = reqwest::Client::builder();
+        if !config.tls_certificate_file.is_empty() {
+            let pem = std::fs::read(&config.tls_certificate_file).unwrap();
+            http = http.tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()]);
+        }
+        let http = http.build().unwrap();
         let running = server::start_with_store(&config, db.store.clone(), Arc::new(MasterKey::generate().0))
             .await
             .expect("server starts");
         Self {
             running,
             db: Some(db),
-            http: reqwest::Client::new(),
+            http,
         }
     }
 
