@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use apple_sim::{ApnsSim, Behaviour, Fleet, HttpProfileSource, Lifecycle, SimEnv};
+use apple_sim::{ApnsSim, Behaviour, Fleet, HttpProfileSource, Lifecycle, ManagedUser, SimEnv};
 use common::TestServer;
 use common::mdm::{TOPIC_A, push_certificate, upload_push_certificate};
 use haishin_domain::auth::Role;
@@ -21,6 +21,8 @@ const LOCKED: usize = 7;
 const OFFLINE: usize = 11;
 const LEAVER: usize = 13;
 const ORDERED: usize = 17;
+const SHARED: usize = 19;
+const SILENT_LEAVER: usize = 23;
 
 async fn eventually<F, Fut>(what: &str, timeout: Duration, mut check: F)
 where
@@ -86,6 +88,7 @@ async fn a_fleet_enrolls_and_the_queue_drives_it(backend: &str) {
         .devices(FLEET)
         .behaviour(|i| match i {
             LOCKED => Behaviour::ipad().with_locked(true),
+            SHARED => Behaviour::shared_ipad(Some(ManagedUser::new("hanako@school.example.jp", "山田 花子"))),
             i if i % 3 == 0 => Behaviour::iphone(),
             _ => Behaviour::ipad(),
         })
@@ -265,6 +268,51 @@ async fn a_fleet_enrolls_and_the_queue_drives_it(backend: &str) {
     assert_eq!(
         admin.get(&format!("/devices/{leaver_id}")).await["enrollment_state"],
         "unenrolled"
+    );
+
+    // A Shared iPad's logged-in user has a channel of its own, apart from the device's.
+    let shared_id = device_id(&admin, fleet.devices()[SHARED].udid()).await;
+    eventually("the Shared iPad user channel", Duration::from_secs(20), || async {
+        let mdm = admin.get(&format!("/devices/{shared_id}/mdm")).await;
+        let channels = &mdm["enrollment"]["user_channels"];
+        if channels[0] == "hanako@school.example.jp" {
+            Ok(())
+        } else {
+            Err(channels.to_string())
+        }
+    })
+    .await;
+    let shared = admin.get(&format!("/devices/{shared_id}")).await;
+    assert_eq!(shared["shared_ipad"], true);
+
+    // A device removed while offline cannot send its CheckOut; APNs then
+    // answers Unregistered and the server stops pushing to it.
+    let silent = &fleet.devices()[SILENT_LEAVER];
+    let silent_id = device_id(&admin, silent.udid()).await;
+    silent.update_behaviour(|b| b.offline = true);
+    silent.unenroll().await.unwrap();
+    admin
+        .post(
+            &format!("/devices/{silent_id}/commands"),
+            json!({ "commands": ["DeviceInformation"] }),
+        )
+        .await;
+    eventually("Unregistered recorded", Duration::from_secs(20), || async {
+        let mdm = admin.get(&format!("/devices/{silent_id}/mdm")).await;
+        let failure = &mdm["enrollment"]["push_failure"];
+        if failure == "Unregistered" {
+            Ok(())
+        } else {
+            Err(failure.to_string())
+        }
+    })
+    .await;
+    let pushes = apns.counters().status(410);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        apns.counters().status(410),
+        pushes,
+        "no more pushes to a dead token after re-push time"
     );
 
     // Wipe: the device acknowledges EraseDevice and is gone; APNs then says
