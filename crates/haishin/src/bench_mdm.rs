@@ -18,7 +18,6 @@ use apple_mdm::command::DeviceInformation;
 use apple_sim::{ApnsSim, Behaviour, Endpoint, Fleet, HttpProfileSource, SimEnv};
 use clap::{Args, Subcommand};
 use haishin_domain::auth::{Actor, Role};
-use haishin_domain::csv::devices::ExistingDevice;
 use haishin_domain::ids::AccountId;
 use haishin_domain::jobs::{JobQuery, JobStatus};
 use haishin_domain::mdm::commands::job_for;
@@ -134,19 +133,14 @@ pub async fn measure(args: &MdmBench) -> anyhow::Result<MdmReport> {
         one @ ("sqlite" | "postgres") => vec![one],
         other => anyhow::bail!("--backend must be sqlite, postgres or both, not {other:?}"),
     };
-    let mut servers = vec![run_baseline(args).await?];
+    let mut servers = vec![baseline::run(args).await?];
     for backend in backends {
         servers.push(run_haishin(backend, args).await?);
     }
-    let baseline = servers[0].round_trips_per_second;
+    let baseline = servers[0].round_trips_per_second.max(f64::MIN_POSITIVE);
     let ratio_to_baseline = servers[1..]
         .iter()
-        .map(|s| {
-            (
-                s.server.clone(),
-                s.round_trips_per_second / baseline.max(f64::MIN_POSITIVE),
-            )
-        })
+        .map(|s| (s.server.clone(), s.round_trips_per_second / baseline))
         .collect();
     Ok(MdmReport {
         devices: args.devices,
@@ -160,90 +154,69 @@ pub async fn measure(args: &MdmBench) -> anyhow::Result<MdmReport> {
 impl MdmReport {
     /// The table, in a fixed layout for comparing runs.
     pub fn to_text(&self) -> String {
-        let mut out = format!(
-            "haishin bench mdm — {} devices, {} round{}, concurrency {}\n",
-            self.devices,
-            self.rounds,
-            if self.rounds == 1 { "" } else { "s" },
-            self.concurrency
+        use std::fmt::Write;
+        let mut out = String::new();
+        let plural = if self.rounds == 1 { "" } else { "s" };
+        let (devices, rounds, concurrency) = (self.devices, self.rounds, self.concurrency);
+        let _ = writeln!(
+            out,
+            "haishin bench mdm — {devices} devices, {rounds} round{plural}, concurrency {concurrency}"
         );
-        out.push_str(&format!(
-            "{:<24}{:>15}{:>13}{:>9}{:>9}{:>15}\n",
+        let _ = writeln!(
+            out,
+            "{:<24}{:>15}{:>13}{:>9}{:>9}{:>15}",
             "", "round trips/s", "sessions/s", "p50 ms", "p99 ms", "jobs ok"
-        ));
+        );
         for s in &self.servers {
-            out.push_str(&format!(
-                "{:<24}{:>15.1}{:>13.1}{:>9.2}{:>9.2}{:>15}\n",
-                s.label(),
-                s.round_trips_per_second,
-                s.sessions_per_second,
-                s.p50_ms,
-                s.p99_ms,
-                format!("{}/{}", s.jobs_ok, s.jobs_total)
-            ));
+            let jobs = format!("{}/{}", s.jobs_ok, s.jobs_total);
+            let (rate, sessions, p50, p99) = (s.round_trips_per_second, s.sessions_per_second, s.p50_ms, s.p99_ms);
+            let _ = writeln!(
+                out,
+                "{:<24}{rate:>15.1}{sessions:>13.1}{p50:>9.2}{p99:>9.2}{jobs:>15}",
+                s.label()
+            );
         }
+        let list = |each: &dyn Fn(&ServerFigures) -> Option<String>| -> String {
+            self.servers.iter().filter_map(each).collect::<Vec<_>>().join(", ")
+        };
         if !self.ratio_to_baseline.is_empty() {
-            let ratios: Vec<String> = self
-                .servers
-                .iter()
-                .filter_map(|s| {
-                    self.ratio_to_baseline
-                        .get(&s.server)
-                        .map(|r| format!("{} {r:.2}", s.server))
-                })
-                .collect();
-            out.push_str(&format!(
-                "ratio haishin/baseline: {} (round trips/s)\n",
-                ratios.join(", ")
-            ));
+            let ratios = list(&|s| {
+                self.ratio_to_baseline
+                    .get(&s.server)
+                    .map(|r| format!("{} {r:.2}", s.server))
+            });
+            let _ = writeln!(out, "ratio haishin/baseline: {ratios} (round trips/s)");
         }
-        let enrollment: Vec<String> = self
-            .servers
-            .iter()
-            .map(|s| format!("{} {:.1} s", s.server, s.enroll_seconds))
-            .collect();
-        out.push_str(&format!("enrollment (not measured): {}\n", enrollment.join(", ")));
+        let enrollment = list(&|s| Some(format!("{} {:.1} s", s.server, s.enroll_seconds)));
+        let _ = writeln!(out, "enrollment (not measured): {enrollment}");
         for s in self.servers.iter().filter(|s| s.problem_count > 0) {
-            out.push_str(&format!("problems ({}): {}\n", s.label(), s.problem_count));
+            let _ = writeln!(out, "problems ({}): {}", s.label(), s.problem_count);
             for problem in &s.problems {
-                out.push_str(&format!("  {problem}\n"));
+                let _ = writeln!(out, "  {problem}");
             }
         }
         out
     }
 }
 
-/// Problems, counted, with the first few kept.
-#[derive(Default)]
-struct Problems {
-    count: usize,
-    first: Vec<String>,
-}
-
-impl Problems {
-    fn note(&mut self, problem: impl Into<String>) {
-        self.count += 1;
-        if self.first.len() < 10 {
-            self.first.push(problem.into());
-        }
-    }
-
-    fn absorb(&mut self, other: Problems) {
-        self.count += other.count;
-        let room = 10usize.saturating_sub(self.first.len());
-        self.first.extend(other.first.into_iter().take(room));
-    }
-}
-
-/// The measured sessions of all rounds.
+/// A server's measured sessions over all rounds, and its problems (counted,
+/// the first few kept).
 #[derive(Default)]
 struct Drive {
     elapsed: Duration,
     sessions: usize,
-    problems: Problems,
+    problem_count: usize,
+    problems: Vec<String>,
 }
 
 impl Drive {
+    fn note(&mut self, problem: impl Into<String>) {
+        self.problem_count += 1;
+        if self.problems.len() < 10 {
+            self.problems.push(problem.into());
+        }
+    }
+
     /// One session on every enrolled device, `concurrency` at a time; each
     /// should answer exactly one command with Acknowledged.
     async fn round(&mut self, fleet: &Fleet, concurrency: usize) {
@@ -251,39 +224,31 @@ impl Drive {
         let results = fleet.poll_all(concurrency).await;
         self.elapsed += started.elapsed();
         for (index, result) in results {
-            match result {
-                Ok(session) => {
-                    self.sessions += 1;
-                    let answered: Vec<(&str, CommandStatus)> = session
-                        .commands
-                        .iter()
-                        .map(|c| (c.request_type.as_str(), c.status))
-                        .collect();
-                    if session.round_trips != 2 || answered != [("DeviceInformation", CommandStatus::Acknowledged)] {
-                        self.problems.note(format!(
-                            "device {index}: {} round trips, answered {answered:?}",
-                            session.round_trips
-                        ));
-                    }
+            let session = match result {
+                Ok(session) => session,
+                Err(e) => {
+                    self.note(format!("device {index}: session failed: {e}"));
+                    continue;
                 }
-                Err(e) => self.problems.note(format!("device {index}: session failed: {e}")),
+            };
+            self.sessions += 1;
+            let answered: Vec<(&str, CommandStatus)> = session
+                .commands
+                .iter()
+                .map(|c| (c.request_type.as_str(), c.status))
+                .collect();
+            if session.round_trips != 2 || answered != [("DeviceInformation", CommandStatus::Acknowledged)] {
+                let trips = session.round_trips;
+                self.note(format!("device {index}: {trips} round trips, answered {answered:?}"));
             }
         }
     }
 
-    fn figures(
-        self,
-        server: &str,
-        fleet: &Fleet,
-        jobs_ok: usize,
-        jobs_total: usize,
-        mut problems: Problems,
-    ) -> ServerFigures {
+    fn figures(self, server: &str, fleet: &Fleet, jobs_ok: usize, jobs_total: usize) -> ServerFigures {
         let latency = fleet.stats().summary(Endpoint::Connect);
         let round_trips = latency.as_ref().map_or(0, |l| l.count);
         let seconds = self.elapsed.as_secs_f64().max(1e-9);
         let millis = |d: Option<Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1000.0);
-        problems.absorb(self.problems);
         ServerFigures {
             server: server.to_owned(),
             enrolled: fleet.len() - fleet.failures().len(),
@@ -297,62 +262,28 @@ impl Drive {
             p99_ms: millis(latency.as_ref().map(|l| l.p99)),
             jobs_ok,
             jobs_total,
-            problem_count: problems.count,
-            problems: problems.first,
+            problem_count: self.problem_count,
+            problems: self.problems,
         }
     }
-}
 
-async fn enroll(server: &str, env: SimEnv, args: &MdmBench, problems: &mut Problems) -> Fleet {
-    eprintln!("[{server}] enrolling {} devices…", args.devices);
-    let fleet = Fleet::builder(env)
-        .devices(args.devices)
-        .concurrency(args.concurrency)
-        .behaviour(|_| Behaviour::ipad())
-        .enroll()
-        .await;
-    eprintln!(
-        "[{server}] enrolled {} devices in {:.1} s ({:.0}/s), {} failed",
-        fleet.len() - fleet.failures().len(),
-        fleet.enroll_time().as_secs_f64(),
-        args.devices as f64 / fleet.enroll_time().as_secs_f64().max(1e-9),
-        fleet.failures().len()
-    );
-    for (index, error) in fleet.failures() {
-        problems.note(format!("device {index}: enrollment failed: {error}"));
-    }
-    fleet
-}
-
-async fn run_baseline(args: &MdmBench) -> anyhow::Result<ServerFigures> {
-    let server = baseline::Baseline::start().await?;
-    let env = SimEnv::builder(HttpProfileSource::new(server.profile_url())).build()?;
-    let mut problems = Problems::default();
-    let fleet = enroll("baseline", env, args, &mut problems).await;
-    fleet.stats().reset();
-    let mut drive = Drive::default();
-    let mut queued = Vec::new();
-    for round in 1..=args.rounds {
-        for device in fleet.enrolled() {
-            queued.push(server.queue_device_information(device.udid())?);
+    /// Enrolls the fleet, `concurrency` at a time.
+    async fn enroll(&mut self, server: &str, env: SimEnv, args: &MdmBench) -> Fleet {
+        eprintln!("[{server}] enrolling {} devices…", args.devices);
+        let fleet = Fleet::builder(env)
+            .devices(args.devices)
+            .concurrency(args.concurrency)
+            .behaviour(|_| Behaviour::ipad())
+            .enroll()
+            .await;
+        let (seconds, failed) = (fleet.enroll_time().as_secs_f64(), fleet.failures().len());
+        let rate = args.devices as f64 / seconds.max(1e-9);
+        eprintln!("[{server}] enrolled in {seconds:.1} s ({rate:.0}/s), {failed} failed");
+        for (index, error) in fleet.failures() {
+            self.note(format!("device {index}: enrollment failed: {error}"));
         }
-        eprintln!(
-            "[baseline] round {round}: {} commands queued, polling…",
-            fleet.enrolled().len()
-        );
-        drive.round(&fleet, args.concurrency).await;
+        fleet
     }
-    let mut ok = 0;
-    for uuid in &queued {
-        match server.outcome(uuid) {
-            Some(outcome) if outcome == "success" => ok += 1,
-            Some(outcome) => problems.note(format!("command {uuid}: {outcome}")),
-            None => problems.note(format!("command {uuid}: never answered")),
-        }
-    }
-    let figures = drive.figures("baseline", &fleet, ok, args.devices * args.rounds, problems);
-    server.stop().await?;
-    Ok(figures)
 }
 
 async fn run_haishin(backend: &str, args: &MdmBench) -> anyhow::Result<ServerFigures> {
@@ -385,6 +316,10 @@ async fn run_haishin(backend: &str, args: &MdmBench) -> anyhow::Result<ServerFig
     result
 }
 
+fn dom<T>(result: Result<T, haishin_domain::DomainError>) -> anyhow::Result<T> {
+    result.map_err(domain_error)
+}
+
 async fn measure_haishin(
     backend: &str,
     running: &RunningServer,
@@ -392,59 +327,41 @@ async fn measure_haishin(
     args: &MdmBench,
 ) -> anyhow::Result<ServerFigures> {
     let services = &running.services;
-    let (account, root) = services.create_account("ベンチ株式会社").await.map_err(domain_error)?;
-    let admin = services
-        .create_admin(
-            &Actor::system(account.id),
-            "bench",
-            "bench",
-            Role::AccountAdmin,
-            "bench-password",
-        )
-        .await
-        .map_err(domain_error)?;
+    let (account, root) = dom(services.create_account("ベンチ株式会社").await)?;
+    let system = Actor::system(account.id);
+    let admin = dom(services
+        .create_admin(&system, "bench", "bench", Role::AccountAdmin, "bench-pass")
+        .await)?;
     let actor = Actor::admin(&admin);
-    let token = services
-        .create_api_token(&actor, "bench", None)
-        .await
-        .map_err(domain_error)?;
+    let token = dom(services.create_api_token(&actor, "bench", None).await)?;
     let (certificate, key) = push_certificate()?;
-    services
+    dom(services
         .upload_push_certificate(&actor, &certificate, &key, false)
-        .await
-        .map_err(domain_error)?;
+        .await)?;
     let profiles = HttpProfileSource::for_group(&running.url(), root.id.0).with_bearer(token.secret.expose());
     let env = SimEnv::builder(profiles).apns(apns.clone()).build()?;
-    let mut problems = Problems::default();
-    let fleet = enroll(backend, env, args, &mut problems).await;
+    let mut drive = Drive::default();
+    let fleet = drive.enroll(backend, env, args).await;
     wait_until_idle(backend, services, account.id, &fleet, args.concurrency).await?;
     fleet.stats().reset();
 
-    let devices = services
-        .store
-        .existing_devices(account.id)
-        .await
-        .map_err(domain_error)?;
+    let devices = dom(services.store.existing_devices(account.id).await)?;
     let mut ours = HashSet::new();
-    let mut drive = Drive::default();
     for round in 1..=args.rounds {
         let jobs = devices
             .iter()
             .map(|d| job_for(d.id, DeviceInformation::for_app_distribution(), None))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(domain_error)?;
+            .collect::<Result<Vec<_>, _>>();
+        let jobs = dom(jobs)?;
         ours.extend(jobs.iter().map(|j| j.command_uuid.clone()));
         // Straight into the store: no push wake-up, the devices poll.
-        services
-            .store
-            .enqueue_jobs(&actor, &jobs, Timestamp::now())
-            .await
-            .map_err(domain_error)?;
+        let ids = dom(services.store.enqueue_jobs(&actor, &jobs, Timestamp::now()).await)?;
+        anyhow::ensure!(ids.len() == jobs.len(), "queued {} jobs of {}", ids.len(), jobs.len());
         eprintln!("[{backend}] round {round}: {} jobs queued, polling…", jobs.len());
         drive.round(&fleet, args.concurrency).await;
     }
-    let ok = check_jobs(services, account.id, &devices, &ours, &mut problems).await?;
-    Ok(drive.figures(backend, &fleet, ok, args.devices * args.rounds, problems))
+    let ok = check_jobs(services, account.id, &ours, &mut drive).await?;
+    Ok(drive.figures(backend, &fleet, ok, args.devices * args.rounds))
 }
 
 /// Enrollment queued two inventory jobs per device, run through pushes;
@@ -465,16 +382,15 @@ async fn wait_until_idle(
     let started = Instant::now();
     let mut polled = false;
     loop {
-        let active = services.store.list_jobs(account, &query).await.map_err(domain_error)?;
+        let active = dom(services.store.list_jobs(account, &query).await)?;
+        let waited = started.elapsed();
         if active.is_empty() {
             eprintln!(
                 "[{backend}] enrollment inventory done {:.1} s after enrollment",
-                started.elapsed().as_secs_f64()
+                waited.as_secs_f64()
             );
             return Ok(());
-        }
-        let waited = started.elapsed();
-        if !polled && waited > Duration::from_secs(30) {
+        } else if !polled && waited > Duration::from_secs(30) {
             eprintln!("[{backend}] inventory jobs still open after pushes; polling every device once");
             fleet.poll_all(concurrency).await;
             polled = true;
@@ -489,45 +405,43 @@ async fn wait_until_idle(
     }
 }
 
-/// Counts the measured jobs that ended `success`; notes the others, and
-/// any other job of the devices that did not.
+/// Counts the measured jobs that ended `success`: every measured job exists
+/// (the queue returned an id for each), so those not listed under any
+/// other status succeeded. Notes every job, measured or not, that did not.
 async fn check_jobs(
     services: &Services,
     account: AccountId,
-    devices: &[ExistingDevice],
     ours: &HashSet<String>,
-    problems: &mut Problems,
+    drive: &mut Drive,
 ) -> anyhow::Result<usize> {
-    let mut ok = 0;
-    let mut seen = 0;
-    for device in devices {
+    const LIMIT: usize = 1000;
+    let mut failed = 0;
+    for status in JobStatus::ALL.into_iter().filter(|s| *s != JobStatus::Success) {
         let query = JobQuery {
-            device_id: Some(device.id),
-            limit: Some(1000),
+            status: Some(status),
+            limit: Some(LIMIT as i64),
             ..JobQuery::default()
         };
-        for job in services.store.list_jobs(account, &query).await.map_err(domain_error)? {
+        let jobs = dom(services.store.list_jobs(account, &query).await)?;
+        if jobs.len() == LIMIT {
+            drive.note(format!(
+                "{LIMIT}+ jobs are {}: jobs ok is an upper bound",
+                status.as_str()
+            ));
+        }
+        for job in jobs {
             let measured = ours.contains(&job.command_uuid);
-            seen += usize::from(measured);
-            if job.status == JobStatus::Success {
-                ok += usize::from(measured);
-            } else {
-                problems.note(format!(
-                    "{} job {} ({}) on device {}: {}{}",
-                    if measured { "measured" } else { "enrollment" },
-                    job.id.0,
-                    job.request_type,
-                    job.device_number,
-                    job.status.as_str(),
-                    job.error_chain.map(|e| format!(" {e}")).unwrap_or_default()
-                ));
-            }
+            failed += usize::from(measured);
+            let kind = if measured { "measured" } else { "enrollment" };
+            let error = job.error_chain.map(|e| format!(" {e}")).unwrap_or_default();
+            let (id, request, device) = (job.id.0, &job.request_type, &job.device_number);
+            drive.note(format!(
+                "{kind} job {id} ({request}) on device {device}: {}{error}",
+                status.as_str()
+            ));
         }
     }
-    if seen != ours.len() {
-        problems.note(format!("{} measured jobs not found", ours.len() - seen));
-    }
-    Ok(ok)
+    Ok(ours.len() - failed)
 }
 
 /// A push certificate like Apple's: the topic in the subject UID.

@@ -257,7 +257,7 @@ impl JobStore for SqlStore {
         q.push_arg("command_uuid = {}", text(command_uuid))
             .push_arg(" AND device_id = {}", Arg::Int(device.0))
             .push_arg(" AND account_id = {}", Arg::Int(account.0));
-        q.as_scalar().fetch_optional(&self.write).await.db()
+        q.as_scalar().fetch_optional(&self.read).await.db()
     }
 
     async fn claim_pushes(&self, policy: &PushPolicy, now: Timestamp, limit: i64) -> StoreResult<Vec<PushTarget>> {

@@ -36,9 +36,11 @@ impl SqlStore {
              LEFT JOIN devices d ON d.id = ei.device_id WHERE ",
         );
         q.push_arg("ei.enrollment_id = {}", text(enrollment_id));
-        // The write pool: a TokenUpdate right after Authenticate must see the
-        // binding it made, which a SQLite reader might not yet.
-        let row: Option<IdentityRow> = q.as_query_as().fetch_optional(&self.write).await.db()?;
+        // The read pool: on SQLite (WAL) every autocommit read starts from
+        // the latest commit, so a TokenUpdate sees the binding its
+        // Authenticate committed before answering; and device traffic does
+        // not queue behind the single writer for a lookup.
+        let row: Option<IdentityRow> = q.as_query_as().fetch_optional(&self.read).await.db()?;
         Ok(row.map(
             |(enrollment_id, account, serial_hex, fingerprint, group, issued_at, issued_by, device, udid, state)| {
                 IdentityRecord {
