@@ -134,11 +134,6 @@ impl Baseline {
         self.shared.memory().outcomes.get(uuid).cloned()
     }
 
-    /// Devices that sent a TokenUpdate.
-    pub fn tokens(&self) -> usize {
-        self.shared.memory().tokens.len()
-    }
-
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -178,7 +173,7 @@ pub(super) async fn run(args: &MdmBench) -> anyhow::Result<ServerFigures> {
     Ok(drive.figures("baseline", &fleet, ok, args.devices * args.rounds))
 }
 
-/// A refusal with its status and reason (logged at debug, like haishin's warnings).
+/// A refusal with its status and reason, logged as haishin logs its refusals.
 struct Refused(StatusCode, String);
 
 impl IntoResponse for Refused {
