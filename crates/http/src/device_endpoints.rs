@@ -109,10 +109,10 @@ async fn checkin(
     body: Bytes,
 ) -> Response {
     let proof = proof(&headers, tls.as_deref(), state.options.client_cert_header.as_deref());
-    match state.services.handle_checkin(&proof, &body).await {
-        Ok(reply) => plist_reply(reply.body),
-        Err(e) => refused("checkin", e),
-    }
+    reply(
+        "checkin",
+        state.services.handle_checkin(&proof, &body).await.map(|r| r.body),
+    )
 }
 
 async fn connect(
@@ -122,9 +122,16 @@ async fn connect(
     body: Bytes,
 ) -> Response {
     let proof = proof(&headers, tls.as_deref(), state.options.client_cert_header.as_deref());
-    match state.services.handle_connect(&proof, &body).await {
-        Ok(reply) => plist_reply(reply.body),
-        Err(e) => refused("connect", e),
+    reply(
+        "connect",
+        state.services.handle_connect(&proof, &body).await.map(|r| r.body),
+    )
+}
+
+fn reply(endpoint: &str, outcome: Result<Vec<u8>, DeviceRequestError>) -> Response {
+    match outcome {
+        Ok(body) => plist_reply(body),
+        Err(e) => refused(endpoint, e),
     }
 }
 
