@@ -89,6 +89,25 @@ pub enum SimError {
     /// A wait for a condition ended before the condition held.
     #[error("timed out waiting for {0}")]
     Timeout(String),
+    /// The VPP simulator's location was deleted by a test.
+    #[error("the VPP location was deleted")]
+    LocationDeleted,
+    /// No active (Registered or Associated) VPP user has this clientUserId.
+    #[error("no active VPP user `{0}`")]
+    NoSuchUser(String),
+    /// The VPP location has no such asset (or it cannot take this change).
+    #[error("no usable VPP asset `{0}`")]
+    NoSuchAsset(String),
+    /// A refund would take back licenses that are assigned.
+    #[error("asset {adam_id}: only {available} licenses available, {requested} requested")]
+    LicenseShortfall {
+        /// The asset.
+        adam_id: String,
+        /// Licenses not assigned.
+        available: i64,
+        /// Licenses the change needed.
+        requested: i64,
+    },
 }
 
 impl SimError {

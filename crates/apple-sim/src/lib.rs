@@ -6,6 +6,8 @@
 //! * [`SimDevice`] and [`Fleet`]: iOS/iPadOS devices that enroll from a real enrollment
 //!   profile, check in, sign their requests, wake on pushes and answer app, book and
 //!   device commands the way the protocol reference says real devices do.
+//! * [`VppSim`]: Apple's Apps and Books (VPP) API v2 with locations, licenses, users,
+//!   asynchronous events, notifications and the content-metadata lookup ([`vpp`]).
 //!
 //! Nothing here reaches into a server: devices speak only Apple's wire protocols over
 //! HTTP, and servers reach the APNs simulator only through its HTTP API.
@@ -32,6 +34,7 @@ mod error;
 mod fleet;
 mod stats;
 mod templates;
+pub mod vpp;
 
 pub use apns::{ApnsCounters, ApnsMode, ApnsSim, MDM_TOPIC_PREFIX, PushWaker, Throttle};
 pub use device::SimDevice;
@@ -47,3 +50,4 @@ pub use env::{SimEnv, SimEnvBuilder};
 pub use error::{Endpoint, SimError};
 pub use fleet::{BehaviourFn, Fleet, FleetBuilder};
 pub use stats::{LatencyRecorder, LatencySummary};
+pub use vpp::{VppSim, VppSimOptions};

@@ -100,6 +100,8 @@ pub enum Entity {
     User,
     Device,
     PushCertificate,
+    VppToken,
+    VppOperation,
 }
 
 impl Entity {
@@ -112,6 +114,8 @@ impl Entity {
             Entity::User => ("ユーザー", "user"),
             Entity::Device => ("端末", "device"),
             Entity::PushCertificate => ("MDMプッシュ証明書", "MDM push certificate"),
+            Entity::VppToken => ("VPPトークン", "VPP token"),
+            Entity::VppOperation => ("ライセンス操作", "license operation"),
         }
     }
 }

@@ -36,4 +36,8 @@ id_type!(
     ApiTokenId,
     /// One command to one device (ジョブ).
     JobId,
+    /// A registered Apps and Books content token (VPPトークン): one location at Apple.
+    VppTokenId,
+    /// One license operation (assign or revoke) sent to Apple.
+    VppOperationId,
 );

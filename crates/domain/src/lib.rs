@@ -17,6 +17,7 @@ pub mod org;
 pub mod service;
 pub mod store;
 pub mod time_util;
+pub mod vpp;
 
 pub use error::{DomainError, ErrorKind};
 pub use lang::Lang;

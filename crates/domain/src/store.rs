@@ -38,7 +38,7 @@ pub struct AdminUpdate {
 }
 
 #[async_trait]
-pub trait Store: crate::jobs::JobStore + crate::mdm::MdmStore + Send + Sync {
+pub trait Store: crate::jobs::JobStore + crate::mdm::MdmStore + crate::vpp::VppStore + Send + Sync {
     /// A cheap round trip, for `/healthz`.
     async fn ping(&self) -> StoreResult<()>;
 

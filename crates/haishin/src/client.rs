@@ -53,6 +53,13 @@ pub enum ClientCommand {
         #[command(subcommand)]
         action: crate::client_mdm::MdmAction,
     },
+    /// Apps and Books (VPP): tokens, sync, assets, licenses.
+    Vpp {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(subcommand)]
+        action: crate::client_vpp::VppAction,
+    },
     /// The audit log, newest first.
     Audit {
         #[command(flatten)]
@@ -203,6 +210,7 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Users { connection, action } => org(Api { http, connection }, "users", action).await,
         ClientCommand::Devices { connection, action } => org(Api { http, connection }, "devices", action).await,
         ClientCommand::Mdm { connection, action } => crate::client_mdm::run(&Api { http, connection }, action).await,
+        ClientCommand::Vpp { connection, action } => crate::client_vpp::run(&Api { http, connection }, action).await,
         ClientCommand::Audit { connection, limit } => {
             let api = Api { http, connection };
             let request = api.request(Method::GET, "/audit")?.query(&[("limit", limit)]);

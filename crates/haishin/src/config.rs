@@ -67,6 +67,29 @@ pub struct Config {
     pub tls_certificate_file: String,
     /// The TLS key (PEM).
     pub tls_key_file: String,
+    /// Apple's Apps and Books API: `https://vpp.itunes.apple.com/mdm/v2/`.
+    pub vpp_url: String,
+    /// Overrides the metadata lookup URL Apple's service config names (empty: Apple's).
+    pub vpp_metadata_url: String,
+    /// Let Apple's notifications come over plain HTTP. Apple itself refuses
+    /// non-HTTPS URLs; only the simulator (demo, tests) accepts this.
+    pub vpp_allow_http_notifications: bool,
+    /// Read an Apple event's status when no notification came for this long
+    /// (Apple: 5 minutes) ...
+    pub vpp_poll_after_seconds: i64,
+    /// ... and then no more often than this (Apple: 30 s).
+    pub vpp_poll_every_seconds: i64,
+    /// Sync every token this often (besides on demand and on notifications).
+    pub vpp_sync_interval_minutes: i64,
+    /// First back-off when Apple answers 429/9646 or 5xx (doubling, 4 attempts per call).
+    pub vpp_retry_initial_ms: u64,
+    /// Where mail goes out: `smtp://host:25`, `smtp+starttls://user:pass@host:587`,
+    /// `smtps://user:pass@host:465`. Empty: no mail (expiry notices are skipped).
+    pub smtp_url: String,
+    /// The sender of haishin's mails.
+    pub mail_from: String,
+    /// How often due expiry notices are looked for.
+    pub expiry_check_seconds: u64,
 }
 
 impl Default for Config {
@@ -97,6 +120,16 @@ impl Default for Config {
             profile_signing_key_file: String::new(),
             tls_certificate_file: String::new(),
             tls_key_file: String::new(),
+            vpp_url: apple_vpp::DEFAULT_BASE_URL.into(),
+            vpp_metadata_url: String::new(),
+            vpp_allow_http_notifications: false,
+            vpp_poll_after_seconds: 300,
+            vpp_poll_every_seconds: 30,
+            vpp_sync_interval_minutes: 360,
+            vpp_retry_initial_ms: 1000,
+            smtp_url: String::new(),
+            mail_from: "haishin <haishin@localhost>".into(),
+            expiry_check_seconds: 300,
         }
     }
 }
@@ -107,6 +140,22 @@ impl Config {
             timeout_millis: self.push_timeout_seconds.max(1) * 1000,
             repush_after_millis: self.repush_after_seconds.max(1) * 1000,
             max_pushes: self.max_pushes.max(1),
+        }
+    }
+
+    pub fn vpp_settings(&self) -> haishin_domain::vpp::VppSettings {
+        haishin_domain::vpp::VppSettings {
+            base_url: self.vpp_url.clone(),
+            metadata_url: Some(self.vpp_metadata_url.clone()).filter(|u| !u.is_empty()),
+            allow_http_notifications: self.vpp_allow_http_notifications,
+            poll_after_millis: self.vpp_poll_after_seconds.max(0) * 1000,
+            poll_every_millis: self.vpp_poll_every_seconds.max(0) * 1000,
+            retry: apple_vpp::RetryPolicy {
+                initial_delay: std::time::Duration::from_millis(self.vpp_retry_initial_ms),
+                max_delay: std::time::Duration::from_millis(self.vpp_retry_initial_ms.saturating_mul(30)),
+                ..Default::default()
+            },
+            ..Default::default()
         }
     }
 

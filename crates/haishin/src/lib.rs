@@ -1,10 +1,12 @@
 //! The haishin binary's library half: configuration, the server runner, the
 //! demo, benchmarks and the CLI client. `main.rs` only parses arguments.
 
+pub mod background;
 pub mod bench;
 pub mod bench_mdm;
 pub mod client;
 pub mod client_mdm;
+pub mod client_vpp;
 pub mod config;
 pub mod demo;
 pub mod sample;

@@ -63,6 +63,14 @@ pub fn services(store: SqlStore, master_key: Arc<MasterKey>, config: &Config) ->
         profile_signer: config.profile_signer()?.map(Arc::new),
         ..MdmRuntime::default()
     });
+    let mut vpp = haishin_domain::vpp::VppRuntime::new(config.vpp_settings());
+    if !config.smtp_url.is_empty() {
+        let mailer =
+            haishin_mail::SmtpMailer::from_url(&config.smtp_url).map_err(|e| anyhow::anyhow!("smtp_url: {e}"))?;
+        vpp.mailer = Some(Arc::new(mailer));
+    }
+    vpp.mail_from = config.mail_from.clone();
+    services.vpp = Arc::new(vpp);
     Ok(services)
 }
 
@@ -128,6 +136,7 @@ pub async fn start_with_store(
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let statistics_store = store.clone();
     let mut services = services(store, master_key, config)?;
     let tls = if config.tls_certificate_file.is_empty() && config.tls_key_file.is_empty() {
         None
@@ -168,6 +177,16 @@ pub async fn start_with_store(
     let pusher_task = tokio::spawn(pusher.run(interval, async move {
         let _ = pusher_stop.wait_for(|stop| *stop).await;
     }));
+    let vpp_task = tokio::spawn(crate::background::run_vpp(
+        services.clone(),
+        Duration::from_secs(config.vpp_sync_interval_minutes.max(1) as u64 * 60),
+        Duration::from_secs(config.expiry_check_seconds.max(1)),
+        stop_rx.clone(),
+    ));
+    let statistics_task = tokio::spawn(crate::background::refresh_statistics_periodically(
+        statistics_store,
+        stop_rx.clone(),
+    ));
     let task = tokio::spawn(async move {
         let shutdown = async move {
             tokio::select! {
@@ -184,6 +203,8 @@ pub async fn start_with_store(
         };
         let _ = stop_tx.send(true);
         let _ = pusher_task.await;
+        let _ = statistics_task.await;
+        let _ = vpp_task.await;
         served
     });
     tracing::info!(%addr, "haishin listening");

@@ -10,6 +10,7 @@ mod extract;
 mod metrics_layer;
 mod openapi;
 mod routes;
+mod vpp_notifications;
 
 use std::sync::Arc;
 
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(routes::system::router(Arc::new(openapi)))
+        .merge(vpp_notifications::router())
         .layer(DefaultBodyLimit::max(state.options.max_json_bytes))
         .merge(device_endpoints::router(state.options.max_device_body_bytes))
         .layer(axum::middleware::from_fn(error::localize))

@@ -35,6 +35,7 @@ pub enum Arg {
     Text(String),
     OptText(Option<String>),
     Bytes(Vec<u8>),
+    OptBytes(Option<Vec<u8>>),
 }
 
 /// Builds SQL text with numbered placeholders alongside its arguments, so
@@ -86,6 +87,7 @@ impl Query {
                 Arg::Text(v) => out.add(v.clone()),
                 Arg::OptText(v) => out.add(v.clone()),
                 Arg::Bytes(v) => out.add(v.clone()),
+                Arg::OptBytes(v) => out.add(v.clone()),
             };
             result.expect("encoding plain values cannot fail");
         }

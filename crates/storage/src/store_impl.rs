@@ -16,6 +16,8 @@ use haishin_domain::org::search::GroupScope;
 use haishin_domain::org::*;
 use haishin_domain::store::{AdminUpdate, NewAdmin, Store, StoreResult};
 use haishin_domain::time_util::Timestamp;
+use haishin_domain::vpp::store::{LicenseFilter, LicenseKey};
+use haishin_domain::vpp::{AssetMetadata, License, LicenseOperation, StoredVppToken, VppAsset};
 
 use crate::SqlStore;
 use crate::sql::DbResult;
@@ -279,5 +281,142 @@ impl MdmStore for SqlStore {
     }
     async fn get_inventory(&self, account: AccountId, device: DeviceId) -> StoreResult<Vec<Inventory>> {
         self.select_inventory(account, device).await
+    }
+}
+
+#[async_trait]
+impl haishin_domain::vpp::VppStore for SqlStore {
+    async fn insert_vpp_token(&self, actor: &Actor, token: &StoredVppToken) -> StoreResult<VppTokenId> {
+        self.insert_vpp_token_row(actor, token).await
+    }
+    async fn save_vpp_token(
+        &self,
+        actor: Option<&Actor>,
+        action: &'static str,
+        token: &StoredVppToken,
+    ) -> StoreResult<()> {
+        self.update_vpp_token_row(actor, action, token).await
+    }
+    async fn get_vpp_token(&self, account: AccountId, id: VppTokenId) -> StoreResult<Option<StoredVppToken>> {
+        Ok(self
+            .select_vpp_tokens("id = {}", crate::sql::Arg::Int(id.0))
+            .await?
+            .into_iter()
+            .find(|t| t.account_id == account))
+    }
+    async fn list_vpp_tokens(&self, account: AccountId) -> StoreResult<Vec<StoredVppToken>> {
+        self.select_vpp_tokens("account_id = {}", crate::sql::Arg::Int(account.0))
+            .await
+    }
+    async fn all_vpp_tokens(&self) -> StoreResult<Vec<StoredVppToken>> {
+        self.select_vpp_tokens("id > {}", crate::sql::Arg::Int(0)).await
+    }
+    async fn vpp_token_by_mdm_id(&self, mdm_id: &str) -> StoreResult<Option<StoredVppToken>> {
+        Ok(self
+            .select_vpp_tokens("mdm_id = {}", crate::sql::Arg::Text(mdm_id.to_owned()))
+            .await?
+            .pop())
+    }
+    async fn vpp_location_accounts(&self, location_uid: &str) -> StoreResult<Vec<AccountId>> {
+        self.select_location_accounts(location_uid).await
+    }
+    async fn vpp_mdm_id_account(&self, mdm_id: &str) -> StoreResult<Option<AccountId>> {
+        self.select_mdm_id_account(mdm_id).await
+    }
+    async fn delete_vpp_token(&self, actor: &Actor, id: VppTokenId) -> StoreResult<bool> {
+        self.delete_vpp_token_row(actor, id).await
+    }
+    async fn replace_vpp_assets(&self, token: VppTokenId, assets: &[VppAsset]) -> StoreResult<()> {
+        self.write_vpp_assets(token, assets).await
+    }
+    async fn set_asset_metadata(
+        &self,
+        token: VppTokenId,
+        adam_id: &str,
+        metadata: &AssetMetadata,
+        fetched_at: Timestamp,
+    ) -> StoreResult<()> {
+        self.write_asset_metadata(token, adam_id, metadata, fetched_at).await
+    }
+    async fn list_vpp_assets(&self, account: AccountId, token: VppTokenId) -> StoreResult<Vec<VppAsset>> {
+        self.select_vpp_assets(account, token).await
+    }
+    async fn add_licenses(&self, account: AccountId, licenses: &[License]) -> StoreResult<u64> {
+        self.insert_licenses(account, licenses).await
+    }
+    async fn remove_licenses(&self, token: VppTokenId, keys: &[LicenseKey]) -> StoreResult<u64> {
+        self.delete_licenses(token, keys).await
+    }
+    async fn replace_licenses(
+        &self,
+        account: AccountId,
+        token: VppTokenId,
+        licenses: &[LicenseKey],
+    ) -> StoreResult<(u64, u64)> {
+        self.sync_licenses(account, token, licenses).await
+    }
+    async fn list_licenses(&self, account: AccountId, filter: &LicenseFilter) -> StoreResult<Vec<License>> {
+        self.select_licenses(account, filter).await
+    }
+    async fn insert_vpp_operation(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        operation: &LicenseOperation,
+    ) -> StoreResult<VppOperationId> {
+        self.insert_operation(actor, account, operation).await
+    }
+    async fn save_vpp_operation(&self, operation: &LicenseOperation) -> StoreResult<()> {
+        self.update_operation(operation).await
+    }
+    async fn get_vpp_operation(&self, account: AccountId, id: VppOperationId) -> StoreResult<Option<LicenseOperation>> {
+        self.select_operation(account, id).await
+    }
+    async fn list_vpp_operations(&self, account: AccountId, token: VppTokenId) -> StoreResult<Vec<LicenseOperation>> {
+        self.select_operations(account, token).await
+    }
+    async fn lease_vpp_operations(
+        &self,
+        now: Timestamp,
+        lease_millis: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<(AccountId, LicenseOperation)>> {
+        self.lease_operations(now, lease_millis, limit).await
+    }
+    async fn vpp_operation_by_event(&self, token: VppTokenId, event_id: &str) -> StoreResult<Option<VppOperationId>> {
+        self.select_event_operation(token, event_id).await
+    }
+    async fn link_vpp_event(&self, token: VppTokenId, event_id: &str, operation: VppOperationId) -> StoreResult<()> {
+        self.insert_event_link(token, event_id, operation).await
+    }
+    async fn mark_vpp_event_notified(&self, token: VppTokenId, event_id: &str) -> StoreResult<()> {
+        self.note_event_notified(token, event_id, Timestamp::now()).await
+    }
+    async fn claim_expiry_notice(
+        &self,
+        token: VppTokenId,
+        threshold: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+        stale_millis: i64,
+    ) -> StoreResult<bool> {
+        self.claim_notice(token, threshold, expires_at, now, stale_millis).await
+    }
+    async fn finish_expiry_notice(
+        &self,
+        token: VppTokenId,
+        threshold: &str,
+        expires_at: Timestamp,
+        sent_at: Option<Timestamp>,
+    ) -> StoreResult<()> {
+        self.finish_notice(token, threshold, expires_at, sent_at).await
+    }
+    async fn first_vpp_notification(
+        &self,
+        token: VppTokenId,
+        notification_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        self.insert_notification_seen(token, notification_id, now).await
     }
 }

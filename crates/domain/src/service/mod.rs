@@ -31,6 +31,8 @@ pub struct Services {
     pub public_url: String,
     /// State of the device endpoints shared by every clone.
     pub mdm: Arc<crate::mdm::MdmRuntime>,
+    /// How Apple's Apps and Books service is reached, shared by every clone.
+    pub vpp: Arc<crate::vpp::VppRuntime>,
 }
 
 /// The bytes of an export and how to name them.
@@ -53,6 +55,7 @@ impl Services {
             session_ttl_millis: 12 * 3600 * 1000,
             public_url: "http://127.0.0.1:8080".into(),
             mdm: Arc::new(crate::mdm::MdmRuntime::default()),
+            vpp: Arc::new(crate::vpp::VppRuntime::default()),
         }
     }
 

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod mdm;
+pub mod vpp;
 
 use std::sync::Arc;
 

@@ -12,6 +12,7 @@ mod mdm;
 mod session;
 pub mod system;
 mod users;
+mod vpp;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -47,7 +48,21 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::cancel))
         .routes(routes!(mdm::get, mdm::put))
         .routes(routes!(mdm::enrollment_profile))
-        .routes(routes!(audit::list));
+        .routes(routes!(audit::list))
+        .routes(routes!(vpp::list, vpp::register))
+        .routes(routes!(vpp::get, vpp::delete))
+        .routes(routes!(vpp::renew))
+        .routes(routes!(vpp::takeover))
+        .routes(routes!(vpp::share))
+        .routes(routes!(vpp::expiry_notice))
+        .routes(routes!(vpp::sync))
+        .routes(routes!(vpp::assets))
+        .routes(routes!(vpp::group_tokens))
+        .routes(routes!(vpp::licenses))
+        .routes(routes!(vpp::assign))
+        .routes(routes!(vpp::revoke))
+        .routes(routes!(vpp::operations))
+        .routes(routes!(vpp::operation));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1)
 }
 

@@ -1,0 +1,86 @@
+//! The server's periodic work besides pushing: Apps and Books operations
+//! and syncs, and the database's planner statistics.
+
+use std::time::Duration;
+
+use haishin_domain::service::Services;
+use haishin_domain::vpp::TokenStatus;
+use haishin_storage::SqlStore;
+use tokio::sync::watch;
+
+/// Resolves when the server starts stopping.
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    while !*stop.borrow() {
+        if stop.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// License operations as they are queued (and retried), a sync of every
+/// usable token every `sync_every` (T5's schedule), and the expiry notices
+/// that are due (T4), looked for every `notice_every`.
+pub async fn run_vpp(services: Services, sync_every: Duration, notice_every: Duration, stop: watch::Receiver<bool>) {
+    let worker = services.run_vpp_operations(Duration::from_secs(1), stopped(stop.clone()));
+    let scheduler = async {
+        let mut every = tokio::time::interval(sync_every);
+        every.tick().await;
+        let mut stop = std::pin::pin!(stopped(stop.clone()));
+        loop {
+            tokio::select! {
+                _ = every.tick() => sync_all(&services).await,
+                _ = &mut stop => return,
+            }
+        }
+    };
+    let notices = async {
+        let mut every = tokio::time::interval(notice_every);
+        let mut stop = std::pin::pin!(stopped(stop.clone()));
+        loop {
+            tokio::select! {
+                _ = every.tick() => {
+                    if let Err(e) = services.send_due_expiry_notices(haishin_domain::time_util::Timestamp::now()).await {
+                        tracing::warn!("expiry notices: {e}");
+                    }
+                }
+                _ = &mut stop => return,
+            }
+        }
+    };
+    tokio::join!(worker, scheduler, notices);
+}
+
+async fn sync_all(services: &Services) {
+    let tokens = match services.store.all_vpp_tokens().await {
+        Ok(tokens) => tokens,
+        Err(e) => {
+            tracing::warn!("listing VPP tokens to sync: {e}");
+            return;
+        }
+    };
+    for token in tokens {
+        if matches!(
+            token.token.status,
+            TokenStatus::Active | TokenStatus::OtherMdm | TokenStatus::OtherAccount
+        ) {
+            services.sync_vpp_token_in_background(token).await;
+        }
+    }
+}
+
+/// Keeps SQLite's planner statistics current as tables grow (see
+/// `SqlStore::refresh_statistics`); the first pass runs at start-up.
+pub async fn refresh_statistics_periodically(store: SqlStore, stop: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(Duration::from_secs(30));
+    let mut stop = std::pin::pin!(stopped(stop));
+    loop {
+        tokio::select! {
+            _ = every.tick() => {
+                if let Err(error) = store.refresh_statistics().await {
+                    tracing::warn!(%error, "refreshing planner statistics");
+                }
+            }
+            _ = &mut stop => return,
+        }
+    }
+}
