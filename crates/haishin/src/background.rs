@@ -63,7 +63,10 @@ async fn sync_all(services: &Services) {
             token.token.status,
             TokenStatus::Active | TokenStatus::OtherMdm | TokenStatus::OtherAccount
         ) {
-            services.sync_vpp_token_in_background(token).await;
+            services.sync_vpp_token_in_background(token.clone()).await;
+            if token.token.status == TokenStatus::Active {
+                services.refresh_vpp_users_in_background(token).await;
+            }
         }
     }
 }

@@ -69,6 +69,33 @@ pub enum VppAction {
     Revoke(LicenseArgs),
     /// One license operation.
     Operation { id: i64 },
+    /// VPP users of a token, with their status and Apple ID checks.
+    Users { id: i64 },
+    /// Create and register a VPP account for a user (VPPアカウントの作成と登録).
+    CreateUser {
+        id: i64,
+        #[arg(long)]
+        user: i64,
+    },
+    /// Invite a registered VPP user by mail or through their devices.
+    Invite {
+        id: i64,
+        client_user_id: String,
+        /// mail or device.
+        #[arg(long, default_value = "mail")]
+        by: String,
+    },
+    /// Read the VPP users' status from Apple now (VPPアカウントの状態取得).
+    RefreshUsers { id: i64 },
+    /// Retire a VPP user; revocable licenses return to the pool.
+    RetireUser { id: i64, client_user_id: String },
+    /// Show or set a group's license auto-assignment token.
+    AutoAssign {
+        group: i64,
+        /// The token to set; `none` stops setting one on this group.
+        #[arg(long)]
+        token: Option<String>,
+    },
 }
 
 /// Which licenses an assign or revoke is about.
@@ -184,6 +211,45 @@ pub(crate) async fn run(api: &Api, action: VppAction) -> anyhow::Result<()> {
         VppAction::Operation { id } => {
             api.json(api.request(Method::GET, &format!("/vpp/operations/{id}"))?)
                 .await
+        }
+        VppAction::Users { id } => {
+            api.json(api.request(Method::GET, &format!("/vpp/tokens/{id}/users"))?)
+                .await
+        }
+        VppAction::CreateUser { id, user } => {
+            let body = json!({ "user_id": user });
+            api.json(
+                api.request(Method::POST, &format!("/vpp/tokens/{id}/users"))?
+                    .json(&body),
+            )
+            .await
+        }
+        VppAction::Invite { id, client_user_id, by } => {
+            let body = json!({ "by": by });
+            let path = format!("/vpp/tokens/{id}/users/{client_user_id}/invite");
+            api.json(api.request(Method::POST, &path)?.json(&body)).await
+        }
+        VppAction::RefreshUsers { id } => {
+            api.json(api.request(Method::POST, &format!("/vpp/tokens/{id}/users/refresh"))?)
+                .await
+        }
+        VppAction::RetireUser { id, client_user_id } => {
+            let path = format!("/vpp/tokens/{id}/users/{client_user_id}/retire");
+            api.json(api.request(Method::POST, &path)?).await
+        }
+        VppAction::AutoAssign { group, token } => {
+            let path = format!("/groups/{group}/vpp-auto-assign");
+            match token {
+                None => api.json(api.request(Method::GET, &path)?).await,
+                Some(token) => {
+                    let token: Option<i64> = match token.as_str() {
+                        "none" => None,
+                        other => Some(other.parse().context("--token takes a token id or none")?),
+                    };
+                    api.json(api.request(Method::PUT, &path)?.json(&json!({ "token_id": token })))
+                        .await
+                }
+            }
         }
     }
 }

@@ -81,6 +81,8 @@ async fn five_thousand_serials_in_five_calls_then_revoked(backend: &str) {
     );
     assert!(snapshot.counts_consistent());
     assert_eq!(snapshot.max_associations_per_pair(), 1);
+    assert_eq!(ours["counts_differ"], false, "{ours}");
+    assert_eq!(ours["low_on_licenses"], false, "{ours}");
 
     // L6: per device.
     let of_device = admin.get(&format!("/vpp/licenses?serial_number={}", devices[42])).await;
@@ -153,6 +155,15 @@ async fn shortage_storms_and_retry_after(backend: &str) {
     assert!(failures[0]["message_ja"].as_str().unwrap().contains("9709"));
     assert_eq!(licenses(&admin, token, "1000001").await, 2500);
     assert_eq!(location.snapshot().asset("1000001").unwrap().available_count, 0);
+    let assets = admin.get(&format!("/vpp/tokens/{token}/assets")).await;
+    let short_asset = assets
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["adam_id"] == "1000001")
+        .unwrap();
+    assert_eq!(short_asset["low_on_licenses"], true, "{short_asset}");
+    assert_eq!(short_asset["counts_differ"], false, "{short_asset}");
 
     // A 9646 storm and 503s with Retry-After: everything still lands once.
     sim.inject(VppFault::RateLimited, 6);

@@ -140,6 +140,49 @@ async fn register_claim_sync_share_and_refusals(backend: &str) {
     let of_sub = admin.get(&format!("/groups/{sub}/vpp-tokens")).await;
     assert_eq!(of_sub[0]["id"], id);
 
+    // T7: the top group's auto-assignment token is inherited by the
+    // subgroup; a subgroup with a token of its own assigns only with it.
+    let none = admin.get(&format!("/groups/{sub}/vpp-auto-assign")).await;
+    assert!(none["effective_token_id"].is_null(), "{none}");
+    let set = admin
+        .call(
+            Method::PUT,
+            &format!("/groups/{group}/vpp-auto-assign"),
+            Some(json!({ "token_id": id })),
+        )
+        .await;
+    assert_eq!(set.0, StatusCode::OK, "{}", set.1);
+    let inherited = admin.get(&format!("/groups/{sub}/vpp-auto-assign")).await;
+    assert_eq!(inherited["effective_token_id"], id);
+    assert_eq!(inherited["inherited_from"], group);
+    assert_eq!(inherited["auto_only"], false);
+    let branch = catalogue_location(&sim, "大阪", 1, 5);
+    let (status, branch) = register(&admin, sub, &branch).await;
+    assert_eq!(status, StatusCode::CREATED, "{branch}");
+    let branch = branch["id"].as_i64().unwrap();
+    let (status, body) = admin
+        .call(
+            Method::PUT,
+            &format!("/groups/{group}/vpp-auto-assign"),
+            Some(json!({ "token_id": branch })),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("vpp_token_not_shared")),
+        "{body}"
+    );
+    let own = admin
+        .call(
+            Method::PUT,
+            &format!("/groups/{sub}/vpp-auto-assign"),
+            Some(json!({ "token_id": branch })),
+        )
+        .await
+        .1;
+    assert_eq!(own["effective_token_id"], branch, "{own}");
+    assert_eq!(own["auto_only"], true, "{own}");
+
     // Another account can't see or use it.
     let other = server.account("他社", Role::AccountAdmin).await;
     let (status, _) = other.call(Method::GET, &format!("/vpp/tokens/{id}"), None).await;
@@ -273,7 +316,15 @@ async fn renewal_reasons_takeover_and_other_accounts(backend: &str) {
     assert_eq!(taken.1["status"], "active");
     assert_eq!(location.snapshot().mdm_info.unwrap().name, "haishin");
 
-    // Renewed: later expiry, same token id, settings kept.
+    // Renewed: later expiry, same token id, settings kept (the seeds make
+    // admins set the auto-assignment token again after a renewal).
+    admin
+        .call(
+            Method::PUT,
+            &format!("/groups/{group}/vpp-auto-assign"),
+            Some(json!({ "token_id": id })),
+        )
+        .await;
     let (status, body) = renew(renewed.token_file_contents()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["id"], id);
@@ -281,6 +332,8 @@ async fn renewal_reasons_takeover_and_other_accounts(backend: &str) {
     assert!(body["renewed_at"].is_string());
     let summary = admin.post(&format!("/vpp/tokens/{id}/sync"), json!({})).await;
     assert_eq!(summary["assets"], 1, "the renewed token works: {summary}");
+    let kept = admin.get(&format!("/groups/{group}/vpp-auto-assign")).await;
+    assert_eq!(kept["own_token_id"], id, "{kept}");
 
     // Another account of this server registering the same location is told
     // so and stays read-only; renewing there is refused with that reason.

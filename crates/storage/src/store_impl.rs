@@ -358,6 +358,9 @@ impl haishin_domain::vpp::VppStore for SqlStore {
     async fn list_licenses(&self, account: AccountId, filter: &LicenseFilter) -> StoreResult<Vec<License>> {
         self.select_licenses(account, filter).await
     }
+    async fn license_counts(&self, account: AccountId, token: VppTokenId) -> StoreResult<Vec<(String, String, i64)>> {
+        self.count_licenses(account, token).await
+    }
     async fn insert_vpp_operation(
         &self,
         actor: &Actor,
@@ -410,6 +413,33 @@ impl haishin_domain::vpp::VppStore for SqlStore {
         sent_at: Option<Timestamp>,
     ) -> StoreResult<()> {
         self.finish_notice(token, threshold, expires_at, sent_at).await
+    }
+    async fn put_vpp_user(
+        &self,
+        actor: Option<&Actor>,
+        account: AccountId,
+        user: &haishin_domain::vpp::users::VppUser,
+    ) -> StoreResult<()> {
+        self.upsert_vpp_user(actor, account, user).await
+    }
+    async fn vpp_users(
+        &self,
+        account: AccountId,
+        token: VppTokenId,
+    ) -> StoreResult<Vec<haishin_domain::vpp::users::VppUser>> {
+        self.select_vpp_users(account, token).await
+    }
+    async fn devices_of_owner(&self, account: AccountId, owner: UserId) -> StoreResult<Vec<Device>> {
+        self.select_devices_of_owner(account, owner).await
+    }
+    async fn devices_with_apple_account(&self, account: AccountId, hash: &str) -> StoreResult<Vec<DeviceId>> {
+        self.select_devices_with_apple_account(account, hash).await
+    }
+    async fn set_group_auto_assign(&self, actor: &Actor, group: GroupId, token: Option<VppTokenId>) -> StoreResult<()> {
+        self.write_auto_assign(actor, group, token).await
+    }
+    async fn group_auto_assign(&self, account: AccountId) -> StoreResult<Vec<(GroupId, VppTokenId)>> {
+        self.select_auto_assign(account).await
     }
     async fn first_vpp_notification(
         &self,

@@ -151,7 +151,7 @@ impl Services {
         Ok(())
     }
 
-    async fn enqueue(&self, actor: &Actor, jobs: &[NewJob]) -> Result<Vec<JobId>, DomainError> {
+    pub(crate) async fn enqueue(&self, actor: &Actor, jobs: &[NewJob]) -> Result<Vec<JobId>, DomainError> {
         let ids = self.store.enqueue_jobs(actor, jobs, Timestamp::now()).await?;
         self.mdm.push_wake.notify_one();
         Ok(ids)

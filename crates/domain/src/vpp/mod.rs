@@ -6,12 +6,14 @@
 //! configuration names; the simulator is one such URL.
 
 pub mod apple;
+pub mod auto_assign;
 pub mod expiry;
 pub mod licenses;
 pub mod notifications;
 pub mod store;
 pub mod sync;
 pub mod tokens;
+pub mod users;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -136,6 +138,11 @@ pub struct VppAsset {
     pub available_count: i64,
     pub retired_count: i64,
     pub metadata: Option<AssetMetadata>,
+    /// Paid, and fewer licenses available than the configured threshold (T5's alert).
+    pub low_on_licenses: bool,
+    /// The licenses this server has recorded differ from Apple's assigned
+    /// count: the console offers a sync (コンテンツの表示が正しくありませんか?).
+    pub counts_differ: bool,
 }
 
 /// What Apple's lookup service says of an asset.

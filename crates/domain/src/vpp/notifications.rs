@@ -67,9 +67,15 @@ impl Services {
                 NotificationBody::Test => {}
                 NotificationBody::AssetManagement(n) => services.on_asset_management(&token, &n).await,
                 NotificationBody::AssetCount(_) => services.sync_vpp_token_in_background(token).await,
-                NotificationBody::UserManagement(_) | NotificationBody::UserAssociated(_) => {
-                    // VPP users are not managed by this server yet; the
-                    // next sync of assignments reflects their licenses.
+                NotificationBody::UserManagement(n) => {
+                    if let Err(e) = services.apply_apple_users(&token, &n.users).await {
+                        tracing::warn!("applying USER_MANAGEMENT: {e}");
+                    }
+                }
+                NotificationBody::UserAssociated(n) => {
+                    if let Err(e) = services.apply_apple_users(&token, &n.associated_users).await {
+                        tracing::warn!("applying USER_ASSOCIATED: {e}");
+                    }
                 }
                 NotificationBody::Other { notification_type, .. } => {
                     tracing::debug!(%notification_type, "VPP notification type not handled");

@@ -78,6 +78,8 @@ pub trait VppStore: Send + Sync {
         licenses: &[LicenseKey],
     ) -> StoreResult<(u64, u64)>;
     async fn list_licenses(&self, account: AccountId, filter: &LicenseFilter) -> StoreResult<Vec<License>>;
+    /// Recorded licenses per `(adamId, pricingParam)` of a token.
+    async fn license_counts(&self, account: AccountId, token: VppTokenId) -> StoreResult<Vec<(String, String, i64)>>;
 
     /// Writes a new operation as pending, before Apple is called.
     async fn insert_vpp_operation(
@@ -124,6 +126,37 @@ pub trait VppStore: Send + Sync {
         expires_at: Timestamp,
         sent_at: Option<Timestamp>,
     ) -> StoreResult<()>;
+
+    /// Inserts or updates a VPP user; audited when an admin did it.
+    async fn put_vpp_user(
+        &self,
+        actor: Option<&Actor>,
+        account: AccountId,
+        user: &super::users::VppUser,
+    ) -> StoreResult<()>;
+    async fn vpp_users(&self, account: AccountId, token: VppTokenId) -> StoreResult<Vec<super::users::VppUser>>;
+    /// Devices whose owner (利用者) is this user.
+    async fn devices_of_owner(
+        &self,
+        account: AccountId,
+        owner: crate::ids::UserId,
+    ) -> StoreResult<Vec<crate::org::Device>>;
+    /// Devices signed in to the App Store with this Apple Account hash.
+    async fn devices_with_apple_account(
+        &self,
+        account: AccountId,
+        hash: &str,
+    ) -> StoreResult<Vec<crate::ids::DeviceId>>;
+
+    /// Sets (or clears) a group's license auto-assignment token (T7).
+    async fn set_group_auto_assign(
+        &self,
+        actor: &Actor,
+        group: crate::ids::GroupId,
+        token: Option<VppTokenId>,
+    ) -> StoreResult<()>;
+    /// Every group's own auto-assignment token in the account.
+    async fn group_auto_assign(&self, account: AccountId) -> StoreResult<Vec<(crate::ids::GroupId, VppTokenId)>>;
 
     /// True the first time a notification id is seen for this token.
     async fn first_vpp_notification(

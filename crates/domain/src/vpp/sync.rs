@@ -40,11 +40,19 @@ impl Services {
         self.sync_stored_token(&mut stored).await
     }
 
-    /// The scheduled and notification-triggered sync.
+    /// The scheduled and notification-triggered sync; the scheduled one
+    /// also refreshes the VPP users' status (U3's daily refresh).
     pub async fn sync_vpp_token_in_background(&self, mut stored: StoredVppToken) {
         let id = stored.token.id;
         if let Err(e) = self.sync_stored_token(&mut stored).await {
             tracing::warn!(token = %id, "VPP sync: {}", e.message(crate::Lang::En));
+        }
+    }
+
+    pub async fn refresh_vpp_users_in_background(&self, mut stored: StoredVppToken) {
+        let id = stored.token.id;
+        if let Err(e) = self.refresh_users_of(&mut stored).await {
+            tracing::warn!(token = %id, "VPP users: {}", e.message(crate::Lang::En));
         }
     }
 
@@ -114,6 +122,8 @@ impl Services {
                     .iter()
                     .find(|k| k.adam_id == a.adam_id && k.pricing_param == a.pricing_param.as_str())
                     .and_then(|k| k.metadata.clone()),
+                low_on_licenses: false,
+                counts_differ: false,
             })
             .collect();
         self.store.replace_vpp_assets(stored.token.id, &rows).await?;
@@ -202,9 +212,28 @@ impl Services {
         fetched
     }
 
-    /// Assets of a token with their counts and metadata (A1).
+    /// Assets of a token with their counts and metadata (A1), flagged
+    /// when licenses run low or this server's records drift from Apple's.
     pub async fn vpp_assets(&self, actor: &Actor, id: VppTokenId) -> Result<Vec<VppAsset>, DomainError> {
         self.stored_vpp_token(actor, id).await?;
-        self.store.list_vpp_assets(actor.account_id, id).await
+        let mut assets = self.store.list_vpp_assets(actor.account_id, id).await?;
+        let recorded: std::collections::HashMap<(String, String), i64> = self
+            .store
+            .license_counts(actor.account_id, id)
+            .await?
+            .into_iter()
+            .map(|(adam_id, pricing, count)| ((adam_id, pricing), count))
+            .collect();
+        let threshold = self.vpp.settings.low_license_threshold;
+        for asset in &mut assets {
+            let unlimited = asset.total_count >= i64::from(i32::MAX);
+            asset.low_on_licenses = !unlimited && asset.available_count < threshold;
+            let ours = recorded
+                .get(&(asset.adam_id.clone(), asset.pricing_param.clone()))
+                .copied()
+                .unwrap_or(0);
+            asset.counts_differ = ours != asset.assigned_count;
+        }
+        Ok(assets)
     }
 }

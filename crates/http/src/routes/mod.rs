@@ -13,6 +13,7 @@ mod session;
 pub mod system;
 mod users;
 mod vpp;
+mod vpp_users;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -62,7 +63,12 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(vpp::assign))
         .routes(routes!(vpp::revoke))
         .routes(routes!(vpp::operations))
-        .routes(routes!(vpp::operation));
+        .routes(routes!(vpp::operation))
+        .routes(routes!(vpp_users::list, vpp_users::create))
+        .routes(routes!(vpp_users::refresh))
+        .routes(routes!(vpp_users::invite))
+        .routes(routes!(vpp_users::retire))
+        .routes(routes!(vpp_users::get_auto_assign, vpp_users::set_auto_assign));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1)
 }
 

@@ -39,6 +39,8 @@ impl From<AssetRow> for VppAsset {
             available_count: r.available_count,
             retired_count: r.retired_count,
             metadata: r.metadata.and_then(|m| serde_json::from_str(&m).ok()),
+            low_on_licenses: false,
+            counts_differ: false,
         }
     }
 }
@@ -232,6 +234,18 @@ impl SqlStore {
         let added = self.insert_licenses(account, &new).await?;
         let removed = self.delete_licenses(token, &gone).await?;
         Ok((added, removed))
+    }
+
+    pub(crate) async fn count_licenses(
+        &self,
+        account: AccountId,
+        token: VppTokenId,
+    ) -> Result<Vec<(String, String, i64)>> {
+        let mut q = Query::new("SELECT adam_id, pricing_param, COUNT(*) FROM vpp_licenses WHERE ");
+        q.push_arg("account_id = {}", Arg::Int(account.0))
+            .push_arg(" AND token_id = {}", Arg::Int(token.0))
+            .push(" GROUP BY adam_id, pricing_param");
+        q.as_query_as().fetch_all(&self.read).await.db()
     }
 
     pub(crate) async fn select_licenses(&self, account: AccountId, filter: &LicenseFilter) -> Result<Vec<License>> {

@@ -3,6 +3,7 @@
 
 mod assets;
 mod operations;
+mod users;
 
 use haishin_domain::audit::AuditRecord;
 use haishin_domain::auth::Actor;
@@ -244,6 +245,7 @@ impl SqlStore {
         for table in [
             "vpp_notifications_seen",
             "vpp_expiry_notices",
+            "vpp_users",
             "vpp_operation_events",
             "vpp_operations",
             "vpp_licenses",
