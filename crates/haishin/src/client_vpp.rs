@@ -54,7 +54,8 @@ pub enum VppAction {
     Assets { id: i64 },
     /// Licenses, by token, asset, device serial or VPP user.
     Licenses {
-        #[arg(long)]
+        /// The VPP token (the global --token is the API token).
+        #[arg(long = "token-id")]
         token: Option<i64>,
         #[arg(long)]
         adam_id: Option<String>,
@@ -92,8 +93,8 @@ pub enum VppAction {
     /// Show or set a group's license auto-assignment token.
     AutoAssign {
         group: i64,
-        /// The token to set; `none` stops setting one on this group.
-        #[arg(long)]
+        /// The VPP token to set; `none` stops setting one on this group.
+        #[arg(long = "token-id")]
         token: Option<String>,
     },
 }
@@ -244,7 +245,7 @@ pub(crate) async fn run(api: &Api, action: VppAction) -> anyhow::Result<()> {
                 Some(token) => {
                     let token: Option<i64> = match token.as_str() {
                         "none" => None,
-                        other => Some(other.parse().context("--token takes a token id or none")?),
+                        other => Some(other.parse().context("--token-id takes a token id or none")?),
                     };
                     api.json(api.request(Method::PUT, &path)?.json(&json!({ "token_id": token })))
                         .await

@@ -83,6 +83,8 @@ pub struct Config {
     pub vpp_sync_interval_minutes: i64,
     /// First back-off when Apple answers 429/9646 or 5xx (doubling, 4 attempts per call).
     pub vpp_retry_initial_ms: u64,
+    /// Flag a paid app or book when fewer licenses than this are available.
+    pub vpp_low_license_threshold: i64,
     /// Where mail goes out: `smtp://host:25`, `smtp+starttls://user:pass@host:587`,
     /// `smtps://user:pass@host:465`. Empty: no mail (expiry notices are skipped).
     pub smtp_url: String,
@@ -127,6 +129,7 @@ impl Default for Config {
             vpp_poll_every_seconds: 30,
             vpp_sync_interval_minutes: 360,
             vpp_retry_initial_ms: 1000,
+            vpp_low_license_threshold: 10,
             smtp_url: String::new(),
             mail_from: "haishin <haishin@localhost>".into(),
             expiry_check_seconds: 300,
@@ -150,12 +153,12 @@ impl Config {
             allow_http_notifications: self.vpp_allow_http_notifications,
             poll_after_millis: self.vpp_poll_after_seconds.max(0) * 1000,
             poll_every_millis: self.vpp_poll_every_seconds.max(0) * 1000,
+            low_license_threshold: self.vpp_low_license_threshold,
             retry: apple_vpp::RetryPolicy {
                 initial_delay: std::time::Duration::from_millis(self.vpp_retry_initial_ms),
                 max_delay: std::time::Duration::from_millis(self.vpp_retry_initial_ms.saturating_mul(30)),
                 ..Default::default()
             },
-            ..Default::default()
         }
     }
 

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod sample;
 pub mod server;
 pub mod sim;
+pub mod sim_vpp;
 pub mod tls;
 
 /// A domain error for the terminal: the English message, its code, and the

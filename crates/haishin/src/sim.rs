@@ -1,6 +1,7 @@
-//! `haishin sim` and the demo's simulated fleet: Apple's APNs and a fleet of
-//! iPhones and iPads on loopback (crate `apple-sim`), enrolling in a haishin
-//! server through its real enrollment profile and protocol.
+//! `haishin sim` and the demo's simulated fleet: Apple's APNs, Apps and
+//! Books service and a fleet of iPhones and iPads on loopback (crate
+//! `apple-sim`), enrolling in a haishin server through its real enrollment
+//! profile and protocol.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -11,15 +12,19 @@ use clap::Args;
 
 #[derive(Args)]
 pub struct SimArgs {
-    /// The haishin server the devices enroll in (its public URL).
+    /// The haishin server the devices enroll in (its public URL). Needed
+    /// unless `--devices 0`.
     #[arg(long, env = "HAISHIN_URL")]
-    pub server: String,
+    pub server: Option<String>,
     /// An API token of an admin allowed to download enrollment profiles.
+    /// Needed unless `--devices 0`.
     #[arg(long, env = "HAISHIN_TOKEN")]
-    pub token: String,
-    /// The group the devices enroll into.
+    pub token: Option<String>,
+    /// The group the devices enroll into. Needed unless `--devices 0`.
     #[arg(long)]
-    pub group: i64,
+    pub group: Option<i64>,
+    /// How many simulated devices enroll; 0 runs only the simulated Apple
+    /// services (APNs, Apps and Books).
     #[arg(long, default_value_t = 100)]
     pub devices: usize,
     /// `realistic` (locked, offline, App Store disabled, shared iPads, ...)
@@ -30,6 +35,10 @@ pub struct SimArgs {
     /// `apns_ca_file`.
     #[arg(long, default_value = "haishin-sim-apns-ca.pem")]
     pub apns_ca_out: PathBuf,
+    /// Where to write the content token (.vpptoken) of the simulated Apps
+    /// and Books location, to register with `haishin vpp register`.
+    #[arg(long, default_value = "haishin-sim.vpptoken")]
+    pub vpp_token_out: PathBuf,
 }
 
 /// A running APNs simulator with its CA written where a server can read it.
@@ -97,21 +106,61 @@ pub async fn enroll_fleet(
 
 /// `haishin sim`: runs until Ctrl-C.
 pub async fn run(args: SimArgs) -> anyhow::Result<()> {
+    // Checked first: a missing argument should not cost a started simulator.
+    let fleet_target = if args.devices > 0 {
+        let missing = |what: &str| anyhow::anyhow!("--{what} is needed to enroll devices (or pass --devices 0)");
+        Some((
+            args.server.clone().ok_or_else(|| missing("server"))?,
+            args.token.clone().ok_or_else(|| missing("token"))?,
+            args.group.ok_or_else(|| missing("group"))?,
+        ))
+    } else {
+        None
+    };
     let apple = SimulatedApple::start(&args.apns_ca_out).await?;
-    println!("simulated APNs: {}", apple.apns.base_url());
+    let (vpp, location) = crate::sim_vpp::start().await?;
+    crate::sim_vpp::write_token_file(&location, &args.vpp_token_out)?;
+    println!("simulated APNs:            {}", apple.apns.base_url());
+    println!("simulated Apps and Books:  {}", vpp.base_url());
     println!("Start (or restart) haishin with:");
     println!("  HAISHIN_APNS_URL={}", apple.apns.base_url());
     println!("  HAISHIN_APNS_CA_FILE={}", apple.ca_file.display());
-    let health = format!("{}/healthz", args.server.trim_end_matches('/'));
-    let http = reqwest::Client::new();
-    eprintln!("waiting for {health} ...");
-    while !http.get(&health).send().await.is_ok_and(|r| r.status().is_success()) {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-    let fleet = enroll_fleet(&apple, &args.server, &args.token, args.group, args.devices, &args.mix).await?;
-    println!("{} devices answer pushes; Ctrl-C to stop.", fleet.enrolled().len());
+    println!("  HAISHIN_VPP_URL={}", vpp.base_url());
+    println!("  HAISHIN_VPP_METADATA_URL={}", vpp.metadata_lookup_url());
+    println!("  HAISHIN_VPP_ALLOW_HTTP_NOTIFICATIONS=true");
+    println!(
+        "Content token of 株式会社サンプル / 東京本社 ({} apps and books) written to {}; register it with:",
+        crate::sim_vpp::demo_catalogue().assets.len(),
+        args.vpp_token_out.display()
+    );
+    println!(
+        "  haishin vpp register --group {} {}",
+        args.group.map_or("G".to_owned(), |g| g.to_string()),
+        args.vpp_token_out.display()
+    );
+    println!(
+        "(the simulator forgets everything when it stops: restart haishin with the new URLs and register the new token)"
+    );
+    let fleet = match fleet_target {
+        Some((server, token, group)) => {
+            let health = format!("{}/healthz", server.trim_end_matches('/'));
+            let http = reqwest::Client::new();
+            eprintln!("waiting for {health} ...");
+            while !http.get(&health).send().await.is_ok_and(|r| r.status().is_success()) {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            let fleet = enroll_fleet(&apple, &server, &token, group, args.devices, &args.mix).await?;
+            println!("{} devices answer pushes; Ctrl-C to stop.", fleet.enrolled().len());
+            Some(fleet)
+        }
+        None => {
+            println!("No devices (--devices 0); Ctrl-C to stop.");
+            None
+        }
+    };
     tokio::signal::ctrl_c().await?;
     drop(fleet);
+    vpp.shutdown();
     apple.apns.stop();
     Ok(())
 }
