@@ -280,6 +280,8 @@ impl Services {
         self.store
             .unenroll_device(identity.identity.account_id, device, now)
             .await?;
+        self.reclaim_quietly(identity.identity.account_id, device, "device checked out")
+            .await;
         Ok(CheckinReply::empty())
     }
 }

@@ -66,6 +66,7 @@ impl Services {
                     .await?;
                 if effects.wiped {
                     self.store.unenroll_device(account, device, now).await?;
+                    self.reclaim_quietly(account, device, "device wiped").await;
                     return Ok(ConnectReply { body: Vec::new() });
                 }
                 if effects.outcome == JobOutcome::NotNow {

@@ -49,6 +49,9 @@ impl Services {
     pub async fn delete_device(&self, actor: &Actor, id: DeviceId) -> Result<(), DomainError> {
         actor.require_write()?;
         let device = self.get_device(actor, id).await?;
+        // Queued before the device row goes: the reclaim needs its serial.
+        self.reclaim_auto_licenses(actor.account_id, id, "device deleted")
+            .await?;
         self.store.delete_device(actor, &device).await
     }
 

@@ -10,6 +10,7 @@ pub mod auto_assign;
 pub mod expiry;
 pub mod licenses;
 pub mod notifications;
+pub mod reclaim;
 pub mod store;
 pub mod sync;
 pub mod tokens;
