@@ -71,6 +71,25 @@ async fn sync_all(services: &Services) {
     }
 }
 
+/// Job history retention (SPEC J6), hourly: finished jobs older than the
+/// current month and the two before are deleted.
+pub async fn purge_jobs_periodically(services: Services, stop: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    let mut stop = std::pin::pin!(stopped(stop));
+    loop {
+        tokio::select! {
+            _ = every.tick() => {
+                match services.purge_expired_jobs(haishin_domain::time_util::Timestamp::now()).await {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::info!(purged, "old jobs deleted (retention)"),
+                    Err(e) => tracing::warn!("job retention: {e}"),
+                }
+            }
+            _ = &mut stop => return,
+        }
+    }
+}
+
 /// Keeps SQLite's planner statistics current as tables grow (see
 /// `SqlStore::refresh_statistics`); the first pass runs at start-up.
 pub async fn refresh_statistics_periodically(store: SqlStore, stop: watch::Receiver<bool>) {

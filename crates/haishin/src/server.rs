@@ -183,6 +183,10 @@ pub async fn start_with_store(
         Duration::from_secs(config.expiry_check_seconds.max(1)),
         stop_rx.clone(),
     ));
+    let retention_task = tokio::spawn(crate::background::purge_jobs_periodically(
+        services.clone(),
+        stop_rx.clone(),
+    ));
     let statistics_task = tokio::spawn(crate::background::refresh_statistics_periodically(
         statistics_store,
         stop_rx.clone(),
@@ -205,6 +209,7 @@ pub async fn start_with_store(
         let _ = pusher_task.await;
         let _ = statistics_task.await;
         let _ = vpp_task.await;
+        let _ = retention_task.await;
         served
     });
     tracing::info!(%addr, "haishin listening");

@@ -33,3 +33,46 @@ impl Services {
         self.store.cancel_jobs(actor, selection, Timestamp::now()).await
     }
 }
+
+/// The first instant of history kept (SPEC J6): the current month and the
+/// two before it, in UTC months like the console's month filter.
+pub fn retention_cutoff(now: Timestamp) -> Timestamp {
+    let date = time::OffsetDateTime::from_unix_timestamp(now.0.div_euclid(1000))
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .date();
+    let (mut year, mut month) = (date.year(), date.month());
+    for _ in 0..2 {
+        month = month.previous();
+        if month == time::Month::December {
+            year -= 1;
+        }
+    }
+    let first = time::Date::from_calendar_date(year, month, 1).expect("the first of a month exists");
+    Timestamp(first.midnight().assume_utc().unix_timestamp() * 1000)
+}
+
+impl Services {
+    /// Deletes finished jobs older than the retention window. Idempotent,
+    /// so every replica may run it.
+    pub async fn purge_expired_jobs(&self, now: Timestamp) -> Result<u64, DomainError> {
+        self.store.purge_finished_jobs(retention_cutoff(now)).await
+    }
+}
+
+#[cfg(test)]
+mod retention_tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap();
+        Timestamp(t.unix_timestamp() * 1000)
+    }
+
+    #[test]
+    fn keeps_this_month_and_the_two_before() {
+        assert_eq!(retention_cutoff(at("2026-11-24T03:00:00Z")), at("2026-09-01T00:00:00Z"));
+        assert_eq!(retention_cutoff(at("2026-02-10T12:00:00Z")), at("2025-12-01T00:00:00Z"));
+        assert_eq!(retention_cutoff(at("2026-01-01T00:00:00Z")), at("2025-11-01T00:00:00Z"));
+        assert_eq!(retention_cutoff(at("2026-03-31T23:59:59Z")), at("2026-01-01T00:00:00Z"));
+    }
+}
