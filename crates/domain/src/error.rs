@@ -102,6 +102,7 @@ pub enum Entity {
     PushCertificate,
     VppToken,
     VppOperation,
+    Job,
 }
 
 impl Entity {
@@ -116,6 +117,7 @@ impl Entity {
             Entity::PushCertificate => ("MDMプッシュ証明書", "MDM push certificate"),
             Entity::VppToken => ("VPPトークン", "VPP token"),
             Entity::VppOperation => ("ライセンス操作", "license operation"),
+            Entity::Job => ("ジョブ", "job"),
         }
     }
 }

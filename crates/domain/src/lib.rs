@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod auth;
 pub mod csv;
+pub mod diagnosis;
 pub mod error;
 pub mod ids;
 pub mod jobs;

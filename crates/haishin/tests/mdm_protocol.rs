@@ -10,7 +10,7 @@ use common::mdm::{
 };
 use haishin_domain::auth::Role;
 use haishin_storage::on_both_backends;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 on_both_backends!(a_device_enrolls_reports_and_checks_out);
@@ -157,6 +157,24 @@ async fn a_device_enrolls_reports_and_checks_out(backend: &str) {
     let job = job_status(&admin, id, job_id).await;
     assert_eq!(job["status"], "device_error");
     assert_eq!(job["error_chain"]["ErrorChain"][0]["ErrorCode"], 12064);
+    // Its detail explains it from the knowledge base (J5), with the server's facts.
+    let detail = admin.in_lang("ja").get(&format!("/jobs/{job_id}")).await;
+    assert_eq!(detail["status_label"], "端末エラー");
+    let rows: Vec<&str> = detail["diagnosis"]["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["row"]["id"].as_str().unwrap())
+        .collect();
+    assert!(rows.contains(&"004-12064-not-assigned"), "{rows:?}");
+    assert!(
+        !rows.iter().any(|r| r.starts_with("003-device-12064")),
+        "those need 2605 too: {rows:?}"
+    );
+    assert_eq!(detail["facts"]["enrollment"], "enrolled", "{}", detail["facts"]);
+    let stranger = server.account("他社", Role::AccountAdmin).await;
+    let (status, _) = stranger.call(Method::GET, &format!("/jobs/{job_id}"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Wipe: acknowledged EraseDevice unenrolls the device.
     let wipe = admin.post(&format!("/devices/{id}/wipe"), json!({})).await;

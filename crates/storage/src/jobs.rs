@@ -306,6 +306,14 @@ impl JobStore for SqlStore {
         Ok(q.as_query().execute(&self.write).await.db()?.rows_affected())
     }
 
+    async fn get_job(&self, account: AccountId, id: JobId) -> StoreResult<Option<Job>> {
+        let mut q = Query::new(JOB_SELECT);
+        q.push_arg(" WHERE j.id = {}", Arg::Int(id.0))
+            .push_arg(" AND j.account_id = {}", Arg::Int(account.0));
+        let row: Option<JobRow> = q.as_query_as().fetch_optional(&self.read).await.db()?;
+        Ok(row.map(Into::into))
+    }
+
     async fn list_jobs(&self, account: AccountId, query: &JobQuery) -> StoreResult<Vec<Job>> {
         let mut q = Query::new(JOB_SELECT);
         q.push_arg(" WHERE j.account_id = {}", Arg::Int(account.0));

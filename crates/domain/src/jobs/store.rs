@@ -42,6 +42,7 @@ pub trait JobStore: Send + Sync {
     /// Marks pushed jobs the device has not fetched in time as push timeout.
     async fn mark_push_timeouts(&self, policy: &PushPolicy, now: Timestamp) -> StoreResult<u64>;
     async fn list_jobs(&self, account: AccountId, query: &JobQuery) -> StoreResult<Vec<Job>>;
+    async fn get_job(&self, account: AccountId, id: crate::ids::JobId) -> StoreResult<Option<Job>>;
     /// Cancels unfinished jobs; returns how many.
     async fn cancel_jobs(&self, actor: &Actor, selection: &JobSelection, now: Timestamp) -> StoreResult<u64>;
     /// Deletes finished jobs registered before `created_before` (retention, J6).

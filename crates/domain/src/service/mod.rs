@@ -4,6 +4,7 @@
 mod accounts;
 mod devices;
 mod groups;
+pub mod job_detail;
 mod jobs;
 mod users;
 

@@ -44,6 +44,30 @@ pub struct CancelResponse {
     pub canceled: u64,
 }
 
+/// A job with its diagnosis (J5): the causes and remedies of the knowledge
+/// base that match its status and ErrorChain, and what the server knows.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct JobDetailView {
+    #[serde(flatten)]
+    pub detail: haishin_domain::service::job_detail::JobDetail,
+    pub status_label: &'static str,
+}
+
+#[utoipa::path(get, path = "/jobs/{id}", tag = "jobs", params(("id" = i64, Path)),
+    responses((status = 200, body = JobDetailView), (status = 404, body = ErrorBody)))]
+pub async fn detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    RequestLang(lang): RequestLang,
+    Path(id): Path<i64>,
+) -> Result<Json<JobDetailView>, ApiError> {
+    let detail = state.services.job_detail(&caller.actor, JobId(id)).await?;
+    Ok(Json(JobDetailView {
+        status_label: lang.pick(detail.job.status.label_ja(), detail.job.status.label_en()),
+        detail,
+    }))
+}
+
 /// Jobs of all devices, newest first (100 by default).
 #[utoipa::path(get, path = "/jobs", tag = "jobs", params(JobQuery), responses((status = 200, body = Vec<JobView>)))]
 pub async fn list(

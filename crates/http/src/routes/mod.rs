@@ -45,6 +45,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(device_mdm::wipe))
         .routes(routes!(device_mdm::view))
         .routes(routes!(jobs::list))
+        .routes(routes!(jobs::detail))
         .routes(routes!(jobs::device))
         .routes(routes!(jobs::cancel))
         .routes(routes!(mdm::get, mdm::put))
