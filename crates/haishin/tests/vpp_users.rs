@@ -8,6 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::TestServer;
+use common::mdm::{ManualDevice, TOPIC_A, command_of, push_certificate, upload_push_certificate};
 use common::vpp::{catalogue_location, finished_operation, register, start_sim, top_group, use_sim};
 use haishin_domain::auth::Role;
 use haishin_domain::ids::{AccountId, DeviceId};
@@ -89,6 +90,44 @@ async fn invite_accept_license_compare_and_retire(backend: &str) {
         text.contains(&invite_code),
         "the invitation URL carries the code: {text}"
     );
+
+    // Through the user's devices once one is enrolled: an InviteToProgram
+    // job carrying the same invitation.
+    let (cert, key) = push_certificate(TOPIC_A, 365);
+    assert_eq!(
+        upload_push_certificate(&admin, &cert, &key, false).await.0,
+        StatusCode::OK
+    );
+    let ipad = ManualDevice::from_profile(&admin, "", "00008030-00BB2C3E0C43802A").await;
+    assert_eq!(ipad.checkin(ipad.authenticate()).await.0, StatusCode::OK);
+    assert_eq!(ipad.checkin(ipad.token_update()).await.0, StatusCode::OK);
+    let ipad_id = admin.get("/devices?q=00008030-00BB2C3E0C43802A&field=udid").await["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    admin
+        .patch(&format!("/devices/{ipad_id}"), json!({ "owner_id": person_id }))
+        .await;
+    let invited = admin
+        .post(
+            &format!("/vpp/tokens/{token}/users/{client_user_id}/invite"),
+            json!({ "by": "device" }),
+        )
+        .await;
+    let jobs = invited["job_ids"].as_array().unwrap();
+    assert_eq!(jobs.len(), 1, "{invited}");
+    let job = admin.get(&format!("/jobs/{}", jobs[0])).await;
+    assert_eq!(job["request_type"], "InviteToProgram");
+    assert_eq!(job["device_id"], ipad_id);
+    // The device fetches the command with the invitation URL in it.
+    let mut body = ipad.connect(ipad.idle()).await.1;
+    loop {
+        let (uuid, request_type) = command_of(&body);
+        if request_type == "InviteToProgram" {
+            assert!(String::from_utf8_lossy(&body).contains(&invite_code));
+            break;
+        }
+        body = ipad.connect(ipad.report("Error", &uuid, "")).await.1;
+    }
 
     // The user accepts: USER_ASSOCIATED reaches haishin.
     let id_hash = location.user_accepts_invitation(&client_user_id).unwrap();
