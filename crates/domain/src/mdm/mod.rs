@@ -11,6 +11,7 @@ pub mod device_auth;
 pub mod enrollment;
 pub mod push_certificate;
 pub mod pusher;
+pub mod remove_app;
 pub mod results;
 pub mod store;
 

@@ -88,3 +88,26 @@ pub async fn view(
     let (enrollment, inventory) = state.services.device_mdm(&caller.actor, DeviceId(id)).await?;
     Ok(Json(DeviceMdmView { enrollment, inventory }))
 }
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RemoveAppRequest {
+    /// The app's bundle id.
+    pub identifier: String,
+}
+
+/// Uninstall a managed app (SPEC D8); an unmanaged one is refused with the explanation.
+#[utoipa::path(post, path = "/devices/{id}/apps/remove", tag = "devices", params(("id" = i64, Path)),
+    request_body = RemoveAppRequest,
+    responses((status = 202, body = QueuedJobs), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn remove_app(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<RemoveAppRequest>,
+) -> Result<(StatusCode, Json<QueuedJobs>), ApiError> {
+    let job = state
+        .services
+        .remove_app(&caller.actor, DeviceId(id), &body.identifier)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(QueuedJobs { job_ids: vec![job] })))
+}

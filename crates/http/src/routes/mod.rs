@@ -44,6 +44,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(device_mdm::queue))
         .routes(routes!(device_mdm::wipe))
         .routes(routes!(device_mdm::view))
+        .routes(routes!(device_mdm::remove_app))
         .routes(routes!(jobs::list))
         .routes(routes!(jobs::detail))
         .routes(routes!(jobs::device))
