@@ -23,6 +23,20 @@ impl Timestamp {
     pub fn now() -> Self {
         Self(now_millis())
     }
+
+    pub fn from_datetime(t: OffsetDateTime) -> Self {
+        Self((t.unix_timestamp_nanos() / 1_000_000) as i64)
+    }
+
+    pub fn to_datetime(self) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(self.0 as i128 * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// Whole days from `now` until this time (negative once past), for
+    /// expiry banners.
+    pub fn days_after(self, now: Timestamp) -> i64 {
+        (self.0 - now.0).div_euclid(86_400_000)
+    }
 }
 
 impl serde::Serialize for Timestamp {

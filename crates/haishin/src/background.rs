@@ -1,9 +1,12 @@
-//! The server's periodic work besides pushing: Apps and Books operations
-//! and syncs, and the database's planner statistics.
+//! The server's periodic work besides pushing: Apps and Books operations,
+//! syncs and expiry notices, job retention, and the database's planner
+//! statistics.
 
+use std::future::Future;
 use std::time::Duration;
 
 use haishin_domain::service::Services;
+use haishin_domain::time_util::Timestamp;
 use haishin_domain::vpp::TokenStatus;
 use haishin_storage::SqlStore;
 use tokio::sync::watch;
@@ -17,36 +20,37 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
     }
 }
 
+/// Runs `task` every `period` until the server stops; the first run is at
+/// once unless `skip_first`.
+async fn every<F, Fut>(period: Duration, skip_first: bool, stop: watch::Receiver<bool>, mut task: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let mut ticks = tokio::time::interval(period);
+    if skip_first {
+        ticks.tick().await;
+    }
+    let mut stop = std::pin::pin!(stopped(stop));
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => task().await,
+            _ = &mut stop => return,
+        }
+    }
+}
+
 /// License operations as they are queued (and retried), a sync of every
 /// usable token every `sync_every` (T5's schedule), and the expiry notices
 /// that are due (T4), looked for every `notice_every`.
 pub async fn run_vpp(services: Services, sync_every: Duration, notice_every: Duration, stop: watch::Receiver<bool>) {
     let worker = services.run_vpp_operations(Duration::from_secs(1), stopped(stop.clone()));
-    let scheduler = async {
-        let mut every = tokio::time::interval(sync_every);
-        every.tick().await;
-        let mut stop = std::pin::pin!(stopped(stop.clone()));
-        loop {
-            tokio::select! {
-                _ = every.tick() => sync_all(&services).await,
-                _ = &mut stop => return,
-            }
+    let scheduler = every(sync_every, true, stop.clone(), || sync_all(&services));
+    let notices = every(notice_every, false, stop, || async {
+        if let Err(e) = services.send_due_expiry_notices(Timestamp::now()).await {
+            tracing::warn!("expiry notices: {e}");
         }
-    };
-    let notices = async {
-        let mut every = tokio::time::interval(notice_every);
-        let mut stop = std::pin::pin!(stopped(stop.clone()));
-        loop {
-            tokio::select! {
-                _ = every.tick() => {
-                    if let Err(e) = services.send_due_expiry_notices(haishin_domain::time_util::Timestamp::now()).await {
-                        tracing::warn!("expiry notices: {e}");
-                    }
-                }
-                _ = &mut stop => return,
-            }
-        }
-    };
+    });
     tokio::join!(worker, scheduler, notices);
 }
 
@@ -74,35 +78,23 @@ async fn sync_all(services: &Services) {
 /// Job history retention (SPEC J6), hourly: finished jobs older than the
 /// current month and the two before are deleted.
 pub async fn purge_jobs_periodically(services: Services, stop: watch::Receiver<bool>) {
-    let mut every = tokio::time::interval(Duration::from_secs(3600));
-    let mut stop = std::pin::pin!(stopped(stop));
-    loop {
-        tokio::select! {
-            _ = every.tick() => {
-                match services.purge_expired_jobs(haishin_domain::time_util::Timestamp::now()).await {
-                    Ok(0) => {}
-                    Ok(purged) => tracing::info!(purged, "old jobs deleted (retention)"),
-                    Err(e) => tracing::warn!("job retention: {e}"),
-                }
-            }
-            _ = &mut stop => return,
+    every(Duration::from_secs(3600), false, stop, || async {
+        match services.purge_expired_jobs(Timestamp::now()).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "old jobs deleted (retention)"),
+            Err(e) => tracing::warn!("job retention: {e}"),
         }
-    }
+    })
+    .await
 }
 
 /// Keeps SQLite's planner statistics current as tables grow (see
 /// `SqlStore::refresh_statistics`); the first pass runs at start-up.
 pub async fn refresh_statistics_periodically(store: SqlStore, stop: watch::Receiver<bool>) {
-    let mut every = tokio::time::interval(Duration::from_secs(30));
-    let mut stop = std::pin::pin!(stopped(stop));
-    loop {
-        tokio::select! {
-            _ = every.tick() => {
-                if let Err(error) = store.refresh_statistics().await {
-                    tracing::warn!(%error, "refreshing planner statistics");
-                }
-            }
-            _ = &mut stop => return,
+    every(Duration::from_secs(30), false, stop, || async {
+        if let Err(error) = store.refresh_statistics().await {
+            tracing::warn!(%error, "refreshing planner statistics");
         }
-    }
+    })
+    .await
 }

@@ -187,6 +187,11 @@ impl Api {
     }
 }
 
+/// A text file the user named, with its path in the error.
+pub(crate) fn read_text(path: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
 pub async fn run(command: ClientCommand) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     match command {

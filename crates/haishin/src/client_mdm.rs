@@ -7,7 +7,7 @@ use clap::Subcommand;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::client::{Api, write_stdout};
+use crate::client::{Api, read_text as read, write_stdout};
 
 #[derive(Subcommand)]
 pub enum MdmAction {
@@ -63,10 +63,6 @@ pub enum MdmAction {
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
-}
-
-fn read(path: &PathBuf) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
 pub(crate) async fn run(api: &Api, action: MdmAction) -> anyhow::Result<()> {

@@ -9,7 +9,7 @@ use clap::Subcommand;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::client::Api;
+use crate::client::{Api, read_text as read};
 
 #[derive(Subcommand)]
 pub enum VppAction {
@@ -116,10 +116,6 @@ pub struct LicenseArgs {
     /// Return at once instead of following the operation.
     #[arg(long)]
     no_wait: bool,
-}
-
-fn read(path: &PathBuf) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
 fn serials(mut listed: Vec<String>, file: Option<PathBuf>) -> anyhow::Result<Vec<String>> {

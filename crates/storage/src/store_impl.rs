@@ -338,6 +338,15 @@ impl haishin_domain::vpp::VppStore for SqlStore {
     ) -> StoreResult<()> {
         self.write_asset_metadata(token, adam_id, metadata, fetched_at).await
     }
+    async fn set_asset_counts(
+        &self,
+        token: VppTokenId,
+        adam_id: &str,
+        pricing_param: &str,
+        counts: &haishin_domain::vpp::store::AssetCounts,
+    ) -> StoreResult<()> {
+        self.write_asset_counts(token, adam_id, pricing_param, counts).await
+    }
     async fn list_vpp_assets(&self, account: AccountId, token: VppTokenId) -> StoreResult<Vec<VppAsset>> {
         self.select_vpp_assets(account, token).await
     }

@@ -277,11 +277,8 @@ impl Services {
             // A user logging out of a Shared iPad is not the device leaving.
             return Ok(CheckinReply::empty());
         }
-        self.store
-            .unenroll_device(identity.identity.account_id, device, now)
+        self.device_left(identity.identity.account_id, device, now, "device checked out")
             .await?;
-        self.reclaim_quietly(identity.identity.account_id, device, "device checked out")
-            .await;
         Ok(CheckinReply::empty())
     }
 }

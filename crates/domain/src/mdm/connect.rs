@@ -65,8 +65,7 @@ impl Services {
                     .record_report(account, device, &uuid, &effects.outcome, now)
                     .await?;
                 if effects.wiped {
-                    self.store.unenroll_device(account, device, now).await?;
-                    self.reclaim_quietly(account, device, "device wiped").await;
+                    self.device_left(account, device, now, "device wiped").await?;
                     return Ok(ConnectReply { body: Vec::new() });
                 }
                 if effects.outcome == JobOutcome::NotNow {

@@ -206,5 +206,5 @@ impl Services {
 
 /// Days left before expiry, for banners (negative once expired).
 pub fn days_left(certificate: &PushCertificate, now: Timestamp) -> i64 {
-    (certificate.not_after.0 - now.0).div_euclid(86_400_000)
+    certificate.not_after.days_after(now)
 }

@@ -37,9 +37,7 @@ impl Services {
 /// The first instant of history kept (SPEC J6): the current month and the
 /// two before it, in UTC months like the console's month filter.
 pub fn retention_cutoff(now: Timestamp) -> Timestamp {
-    let date = time::OffsetDateTime::from_unix_timestamp(now.0.div_euclid(1000))
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        .date();
+    let date = now.to_datetime().date();
     let (mut year, mut month) = (date.year(), date.month());
     for _ in 0..2 {
         month = month.previous();
@@ -48,7 +46,7 @@ pub fn retention_cutoff(now: Timestamp) -> Timestamp {
         }
     }
     let first = time::Date::from_calendar_date(year, month, 1).expect("the first of a month exists");
-    Timestamp(first.midnight().assume_utc().unix_timestamp() * 1000)
+    Timestamp::from_datetime(first.midnight().assume_utc())
 }
 
 impl Services {

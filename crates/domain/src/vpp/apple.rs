@@ -108,15 +108,39 @@ pub fn apple_error(err: &VppError) -> DomainError {
 impl Services {
     /// A client for this token, sharing its per-location rate limit.
     pub(crate) fn vpp_client(&self, token: &StoredVppToken) -> Result<VppClient, DomainError> {
-        let raw = token
-            .sealed_token
-            .open(&self.master_key, &token_seal_context(token.account_id))
-            .map_err(|e| {
-                tracing::error!(token = %token.token.id, "content token does not open: {e}");
-                DomainError::internal("content token does not open with this master key")
-            })?;
-        let raw = SecretString::new(String::from_utf8_lossy(&raw).into_owned());
-        self.vpp_client_for(token.token.id, SToken::new(raw.expose()))
+        let sealed = token.sealed_token.as_bytes();
+        if let Some(client) = self.vpp.cached_client(token.token.id, sealed) {
+            return Ok(client);
+        }
+        let raw = self.open_vpp_secret(
+            &token.sealed_token,
+            &token_seal_context(token.account_id),
+            "content token",
+        )?;
+        let client = self.vpp_client_for(token.token.id, SToken::new(raw.expose()))?;
+        self.vpp.keep_client(token.token.id, sealed, &client);
+        Ok(client)
+    }
+
+    /// The secret Apple's notifications for this token carry.
+    pub(crate) fn notification_secret(&self, token: &StoredVppToken) -> Result<SecretString, DomainError> {
+        let sealed = token
+            .sealed_notification_secret
+            .as_ref()
+            .ok_or_else(|| DomainError::internal("token has no notification secret"))?;
+        self.open_vpp_secret(
+            sealed,
+            &notification_seal_context(token.account_id),
+            "notification secret",
+        )
+    }
+
+    fn open_vpp_secret(&self, sealed: &Sealed, context: &[u8], what: &str) -> Result<SecretString, DomainError> {
+        let bytes = sealed.open(&self.master_key, context).map_err(|e| {
+            tracing::error!("{what} does not open: {e}");
+            DomainError::internal(format!("{what} does not open with this master key"))
+        })?;
+        Ok(SecretString::new(String::from_utf8_lossy(&bytes).into_owned()))
     }
 
     pub(crate) fn vpp_client_for(

@@ -11,10 +11,6 @@ use crate::time_util::Timestamp;
 /// while sending; another may send it.
 const STALE_CLAIM_MILLIS: i64 = 10 * 60_000;
 
-fn to_datetime(t: Timestamp) -> time::OffsetDateTime {
-    time::OffsetDateTime::from_unix_timestamp_nanos(t.0 as i128 * 1_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-}
-
 impl Services {
     /// Sends every notice that is due and not yet sent. Returns how many
     /// this process sent.
@@ -28,9 +24,9 @@ impl Services {
             if !token.expiry_notice.enabled || token.expiry_notice.addresses.is_empty() {
                 continue;
             }
-            let expires_at = to_datetime(token.expires_at);
+            let expires_at = token.expires_at.to_datetime();
             for threshold in [ExpiryThreshold::OneMonthBefore, ExpiryThreshold::Expired] {
-                if to_datetime(now) < threshold.due_at(expires_at) {
+                if now.to_datetime() < threshold.due_at(expires_at) {
                     continue;
                 }
                 // A token registered or re-enabled after it expired gets

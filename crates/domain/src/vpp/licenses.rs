@@ -539,12 +539,24 @@ impl Services {
         Ok(())
     }
 
+    /// The token's assets whose licenses can be taken back (books cannot).
+    pub(crate) async fn revocable_adam_ids(
+        &self,
+        account: AccountId,
+        token: VppTokenId,
+    ) -> Result<std::collections::HashSet<String>, DomainError> {
+        Ok(self
+            .store
+            .list_vpp_assets(account, token)
+            .await?
+            .into_iter()
+            .filter(|a| a.revocable)
+            .map(|a| a.adam_id)
+            .collect())
+    }
+
     /// Re-reads the counts of the assets an operation touched.
     async fn refresh_asset_counts(&self, client: &VppClient, token: &StoredVppToken, assets: &[(String, String)]) {
-        let Ok(mut known) = self.store.list_vpp_assets(token.account_id, token.token.id).await else {
-            return;
-        };
-        let mut changed = false;
         for (adam_id, pricing_param) in assets {
             let query = AssetsQuery {
                 adam_id: Some(adam_id.clone()),
@@ -555,20 +567,20 @@ impl Services {
                 continue;
             };
             for fresh in page.assets {
-                if let Some(asset) = known
-                    .iter_mut()
-                    .find(|a| a.adam_id == fresh.adam_id && a.pricing_param == fresh.pricing_param.as_str())
+                let counts = super::store::AssetCounts {
+                    total: fresh.total_count,
+                    assigned: fresh.assigned_count,
+                    available: fresh.available_count,
+                    retired: fresh.retired_count,
+                };
+                if let Err(e) = self
+                    .store
+                    .set_asset_counts(token.token.id, &fresh.adam_id, fresh.pricing_param.as_str(), &counts)
+                    .await
                 {
-                    asset.total_count = fresh.total_count;
-                    asset.assigned_count = fresh.assigned_count;
-                    asset.available_count = fresh.available_count;
-                    asset.retired_count = fresh.retired_count;
-                    changed = true;
+                    tracing::warn!("refreshing asset counts: {e}");
                 }
             }
-        }
-        if changed && let Err(e) = self.store.replace_vpp_assets(token.token.id, &known).await {
-            tracing::warn!("refreshing asset counts: {e}");
         }
     }
 }

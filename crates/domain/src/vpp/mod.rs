@@ -361,6 +361,11 @@ pub struct VppRuntime {
     pub settings: VppSettings,
     pub http: reqwest::Client,
     limiters: Mutex<HashMap<VppTokenId, Arc<apple_vpp::RateLimiter>>>,
+    /// One client per token, kept with the sealed token it was built from:
+    /// it holds Apple's service config (URLs, limits), which would otherwise
+    /// be fetched again by every operation step. A renewal changes the
+    /// sealed bytes and so builds a new client.
+    clients: Mutex<HashMap<VppTokenId, (Vec<u8>, apple_vpp::VppClient)>>,
     /// Woken when an operation is queued, so the worker does not wait for its tick.
     pub operations_wake: tokio::sync::Notify,
     /// Sends expiry notices; none configured means no mail.
@@ -378,10 +383,24 @@ impl VppRuntime {
                 .build()
                 .unwrap_or_default(),
             limiters: Mutex::new(HashMap::new()),
+            clients: Mutex::new(HashMap::new()),
             operations_wake: tokio::sync::Notify::new(),
             mailer: None,
             mail_from: String::new(),
         }
+    }
+
+    pub(crate) fn cached_client(&self, token: VppTokenId, sealed: &[u8]) -> Option<apple_vpp::VppClient> {
+        let clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        clients
+            .get(&token)
+            .filter(|(built_from, _)| built_from == sealed)
+            .map(|(_, client)| client.clone())
+    }
+
+    pub(crate) fn keep_client(&self, token: VppTokenId, sealed: &[u8], client: &apple_vpp::VppClient) {
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        clients.insert(token, (sealed.to_vec(), client.clone()));
     }
 
     pub(crate) fn limiter(&self, token: VppTokenId) -> Arc<apple_vpp::RateLimiter> {

@@ -6,7 +6,6 @@
 use apple_vpp::notifications::{AssetManagementNotification, NotificationResult};
 use apple_vpp::{NotificationBody, parse_notification, verify_notification_auth};
 
-use super::LicenseTarget;
 use crate::service::Services;
 use crate::time_util::Timestamp;
 
@@ -43,8 +42,11 @@ impl Services {
             .vpp_token_by_mdm_id(mdm_id)
             .await?
             .ok_or(NotificationError::UnknownToken)?;
-        let secret = self.notification_secret_of(&token)?;
-        verify_notification_auth(authorization, &secret)?;
+        if token.sealed_notification_secret.is_none() {
+            return Err(NotificationError::UnknownToken);
+        }
+        let secret = self.notification_secret(&token)?;
+        verify_notification_auth(authorization, secret.expose())?;
         let notification = parse_notification(body).map_err(|e| NotificationError::Malformed(e.to_string()))?;
         if notification.u_id != token.token.location_uid {
             return Err(NotificationError::Malformed(format!(
@@ -85,20 +87,6 @@ impl Services {
         Ok(())
     }
 
-    fn notification_secret_of(&self, token: &super::StoredVppToken) -> Result<String, NotificationError> {
-        let sealed = token
-            .sealed_notification_secret
-            .as_ref()
-            .ok_or(NotificationError::UnknownToken)?;
-        let bytes = sealed
-            .open(
-                &self.master_key,
-                &super::apple::notification_seal_context(token.account_id),
-            )
-            .map_err(|_| NotificationError::Internal("notification secret does not open".into()))?;
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
-    }
-
     /// Records the licenses a successful batch changed at once, and marks
     /// the event so the worker reads its final status now instead of after
     /// Apple's 5 minutes.
@@ -113,18 +101,7 @@ impl Services {
                 let keys: Vec<super::store::LicenseKey> = n
                     .assignments
                     .iter()
-                    .filter_map(|a| {
-                        let target = match (&a.serial_number, &a.client_user_id) {
-                            (Some(s), _) => LicenseTarget::Serial(s.clone()),
-                            (None, Some(u)) => LicenseTarget::User(u.clone()),
-                            _ => return None,
-                        };
-                        Some(super::store::LicenseKey {
-                            adam_id: a.adam_id.clone(),
-                            pricing_param: a.pricing_param.as_str().to_owned(),
-                            target,
-                        })
-                    })
+                    .filter_map(super::store::LicenseKey::from_assignment)
                     .collect();
                 let operation = self.store.get_vpp_operation(token.account_id, operation_id).await?;
                 if let Some(operation) = operation {

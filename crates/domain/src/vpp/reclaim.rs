@@ -13,6 +13,7 @@ use crate::DomainError;
 use crate::auth::Actor;
 use crate::ids::{AccountId, DeviceId, VppOperationId, VppTokenId};
 use crate::service::Services;
+use crate::time_util::Timestamp;
 
 impl Services {
     /// Queues revocation of the device's automatically assigned licenses,
@@ -42,14 +43,8 @@ impl Services {
         let actor = Actor::system(account);
         let mut queued = Vec::new();
         for (token, adam_ids) in by_token {
-            let revocable: Vec<String> = self
-                .store
-                .list_vpp_assets(account, token)
-                .await?
-                .into_iter()
-                .filter(|a| a.revocable && adam_ids.contains(&a.adam_id))
-                .map(|a| a.adam_id)
-                .collect();
+            let revocable_here = self.revocable_adam_ids(account, token).await?;
+            let revocable: Vec<String> = adam_ids.into_iter().filter(|a| revocable_here.contains(a)).collect();
             if revocable.is_empty() {
                 continue;
             }
@@ -71,11 +66,20 @@ impl Services {
         Ok(queued)
     }
 
-    /// The same, for the device endpoints: a reclaim that fails must not
-    /// fail the device's request.
-    pub(crate) async fn reclaim_quietly(&self, account: AccountId, device: DeviceId, why: &'static str) {
+    /// The device left management by itself (CheckOut, or an acknowledged
+    /// EraseDevice): it is unenrolled and its automatic licenses reclaimed.
+    /// A reclaim that fails must not fail the device's request.
+    pub(crate) async fn device_left(
+        &self,
+        account: AccountId,
+        device: DeviceId,
+        now: Timestamp,
+        why: &'static str,
+    ) -> Result<(), DomainError> {
+        self.store.unenroll_device(account, device, now).await?;
         if let Err(e) = self.reclaim_auto_licenses(account, device, why).await {
             tracing::warn!(%device, why, "automatic licenses not reclaimed: {e}");
         }
+        Ok(())
     }
 }

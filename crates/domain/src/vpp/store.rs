@@ -25,6 +25,41 @@ pub struct LicenseKey {
     pub target: LicenseTarget,
 }
 
+/// Apple's license counts of one asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssetCounts {
+    pub total: i64,
+    pub assigned: i64,
+    pub available: i64,
+    pub retired: i64,
+}
+
+impl LicenseKey {
+    /// An assignment as Apple lists it (exactly one of serial or user).
+    pub fn from_assignment(a: &apple_vpp::Assignment) -> Option<Self> {
+        let target = match (&a.serial_number, &a.client_user_id) {
+            (Some(serial), _) => LicenseTarget::Serial(serial.clone()),
+            (None, Some(user)) => LicenseTarget::User(user.clone()),
+            (None, None) => return None,
+        };
+        Some(Self {
+            adam_id: a.adam_id.clone(),
+            pricing_param: a.pricing_param.as_str().to_owned(),
+            target,
+        })
+    }
+}
+
+impl License {
+    pub fn key(&self) -> LicenseKey {
+        LicenseKey {
+            adam_id: self.adam_id.clone(),
+            pricing_param: self.pricing_param.clone(),
+            target: self.target.clone(),
+        }
+    }
+}
+
 #[async_trait]
 pub trait VppStore: Send + Sync {
     /// Inserts a token with its groups; audited.
@@ -61,6 +96,14 @@ pub trait VppStore: Send + Sync {
         adam_id: &str,
         metadata: &super::AssetMetadata,
         fetched_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Updates one asset's counts (after an operation), leaving the rest.
+    async fn set_asset_counts(
+        &self,
+        token: VppTokenId,
+        adam_id: &str,
+        pricing_param: &str,
+        counts: &AssetCounts,
     ) -> StoreResult<()>;
     async fn list_vpp_assets(&self, account: AccountId, token: VppTokenId) -> StoreResult<Vec<VppAsset>>;
 

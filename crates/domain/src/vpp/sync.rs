@@ -11,7 +11,7 @@ use apple_vpp::{AssetsQuery, AssignmentsQuery, MetadataQuery};
 use serde::Serialize;
 
 use super::store::LicenseKey;
-use super::{AssetMetadata, LicenseTarget, StoredVppToken, TokenStatus, VppAsset};
+use super::{AssetMetadata, StoredVppToken, TokenStatus, VppAsset};
 use crate::DomainError;
 use crate::auth::Actor;
 use crate::ids::VppTokenId;
@@ -130,18 +130,7 @@ impl Services {
         let licenses: BTreeSet<LicenseKey> = assignments
             .items
             .iter()
-            .filter_map(|a| {
-                let target = match (&a.serial_number, &a.client_user_id) {
-                    (Some(serial), _) => LicenseTarget::Serial(serial.clone()),
-                    (None, Some(user)) => LicenseTarget::User(user.clone()),
-                    (None, None) => return None,
-                };
-                Some(LicenseKey {
-                    adam_id: a.adam_id.clone(),
-                    pricing_param: a.pricing_param.as_str().to_owned(),
-                    target,
-                })
-            })
+            .filter_map(LicenseKey::from_assignment)
             .collect();
         let licenses: Vec<LicenseKey> = licenses.into_iter().collect();
         let (added, removed) = self

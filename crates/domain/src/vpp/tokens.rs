@@ -16,10 +16,6 @@ use crate::ids::{GroupId, VppTokenId};
 use crate::service::Services;
 use crate::time_util::Timestamp;
 
-fn millis(t: time::OffsetDateTime) -> Timestamp {
-    Timestamp((t.unix_timestamp_nanos() / 1_000_000) as i64)
-}
-
 /// Why a token file is refused, saying which problem it has (T1).
 fn parse_token_file(file: &str) -> Result<ContentToken, DomainError> {
     let token = ContentToken::parse(file).map_err(|e| {
@@ -33,7 +29,7 @@ fn parse_token_file(file: &str) -> Result<ContentToken, DomainError> {
             ),
         )
     })?;
-    if millis(token.expires_at()) <= Timestamp::now() {
+    if Timestamp::from_datetime(token.expires_at()) <= Timestamp::now() {
         return Err(expired_token_error());
     }
     Ok(token)
@@ -143,7 +139,7 @@ impl Services {
                 location_uid: uid,
                 location_name: config.location_name.clone().unwrap_or_default(),
                 org_name: content.org_name().to_owned(),
-                expires_at: millis(content.expires_at()),
+                expires_at: Timestamp::from_datetime(content.expires_at()),
                 status: TokenStatus::Active,
                 other_manager: None,
                 country: config.country_iso2a_code.clone().unwrap_or_else(|| "US".into()),
@@ -231,17 +227,6 @@ impl Services {
         Ok(response)
     }
 
-    fn notification_secret(&self, stored: &StoredVppToken) -> Result<String, DomainError> {
-        let sealed = stored
-            .sealed_notification_secret
-            .as_ref()
-            .ok_or_else(|| DomainError::internal("token has no notification secret"))?;
-        let bytes = sealed
-            .open(&self.master_key, &notification_seal_context(stored.account_id))
-            .map_err(|_| DomainError::internal("notification secret does not open with this master key"))?;
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
-    }
-
     /// T2: claims a location another MDM or account holds, once confirmed.
     pub async fn take_over_vpp_token(
         &self,
@@ -263,7 +248,7 @@ impl Services {
         if let Err(e) = client.client_config().await {
             return Err(self.vpp_failed(&mut stored, &e).await);
         }
-        self.claim_location(&client, &mut stored, &secret).await?;
+        self.claim_location(&client, &mut stored, secret.expose()).await?;
         self.store
             .save_vpp_token(Some(actor), "vpp_token.takeover", &stored)
             .await?;
@@ -283,7 +268,7 @@ impl Services {
             )
         })?;
         let content = parse_token_file(file)?;
-        let new_expiry = millis(content.expires_at());
+        let new_expiry = Timestamp::from_datetime(content.expires_at());
         if new_expiry <= stored.token.expires_at {
             let current = crate::time_util::millis_to_rfc3339(stored.token.expires_at.0);
             return Err(DomainError::conflict(
@@ -349,7 +334,7 @@ impl Services {
         let secret = self.notification_secret(&stored)?;
         // Claiming again refreshes the notification settings and confirms
         // Apple accepts the new token for writes.
-        self.claim_location(&client, &mut stored, &secret).await?;
+        self.claim_location(&client, &mut stored, secret.expose()).await?;
         self.store
             .save_vpp_token(Some(actor), "vpp_token.renew", &stored)
             .await?;

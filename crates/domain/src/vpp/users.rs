@@ -408,14 +408,7 @@ impl Services {
         user.updated_at = Timestamp::now();
         self.store.put_vpp_user(Some(actor), actor.account_id, &user).await?;
         // Books stay with the user (Apple cannot take them back).
-        let revocable: Vec<String> = self
-            .store
-            .list_vpp_assets(actor.account_id, token)
-            .await?
-            .into_iter()
-            .filter(|a| a.revocable)
-            .map(|a| a.adam_id)
-            .collect();
+        let revocable = self.revocable_adam_ids(actor.account_id, token).await?;
         let filter = super::store::LicenseFilter {
             token_id: Some(token),
             target: Some(LicenseTarget::User(client_user_id.to_owned())),
@@ -427,11 +420,7 @@ impl Services {
             .await?
             .into_iter()
             .filter(|l| revocable.contains(&l.adam_id))
-            .map(|l| super::store::LicenseKey {
-                adam_id: l.adam_id,
-                pricing_param: l.pricing_param,
-                target: l.target,
-            })
+            .map(|l| l.key())
             .collect();
         self.store.remove_licenses(token, &keys).await?;
         Ok(user)

@@ -43,7 +43,7 @@ fn parse_time(text: &str) -> Result<Timestamp, ApiError> {
             format!("'{text}' is not a date and time (e.g. 2026-12-01T09:00:00+09:00)."),
         )
     })?;
-    Ok(Timestamp((parsed.unix_timestamp_nanos() / 1_000_000) as i64))
+    Ok(Timestamp::from_datetime(parsed))
 }
 
 /// Queue inventory commands (DeviceInformation, app and book lists).

@@ -53,8 +53,7 @@ pub struct TokenView {
 }
 
 fn view(token: VppToken) -> TokenView {
-    let now = haishin_domain::time_util::Timestamp::now();
-    let days_left = (token.expires_at.0 - now.0).div_euclid(86_400_000);
+    let days_left = token.expires_at.days_after(haishin_domain::time_util::Timestamp::now());
     TokenView {
         expiring_soon: days_left < 30,
         days_left,

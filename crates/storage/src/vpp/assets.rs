@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use haishin_domain::ids::{AccountId, VppTokenId};
 use haishin_domain::time_util::Timestamp;
-use haishin_domain::vpp::store::{LicenseFilter, LicenseKey};
+use haishin_domain::vpp::store::{AssetCounts, LicenseFilter, LicenseKey};
 use haishin_domain::vpp::{AssetMetadata, License, LicenseTarget, VppAsset};
 
 use crate::SqlStore;
@@ -136,6 +136,25 @@ impl SqlStore {
         .push_arg(", metadata_fetched_at = {}", Arg::Int(fetched_at.0))
         .push_arg(" WHERE token_id = {}", Arg::Int(token.0))
         .push_arg(" AND adam_id = {}", text(adam_id));
+        q.as_query().execute(&self.write).await.db()?;
+        Ok(())
+    }
+
+    pub(crate) async fn write_asset_counts(
+        &self,
+        token: VppTokenId,
+        adam_id: &str,
+        pricing_param: &str,
+        counts: &AssetCounts,
+    ) -> Result<()> {
+        let mut q = Query::new("UPDATE vpp_assets SET ");
+        q.push_arg("total_count = {}", Arg::Int(counts.total))
+            .push_arg(", assigned_count = {}", Arg::Int(counts.assigned))
+            .push_arg(", available_count = {}", Arg::Int(counts.available))
+            .push_arg(", retired_count = {}", Arg::Int(counts.retired))
+            .push_arg(" WHERE token_id = {}", Arg::Int(token.0))
+            .push_arg(" AND adam_id = {}", text(adam_id))
+            .push_arg(" AND pricing_param = {}", text(pricing_param));
         q.as_query().execute(&self.write).await.db()?;
         Ok(())
     }
