@@ -103,6 +103,7 @@ pub enum Entity {
     VppToken,
     VppOperation,
     Job,
+    Deployment,
 }
 
 impl Entity {
@@ -118,6 +119,7 @@ impl Entity {
             Entity::VppToken => ("VPPトークン", "VPP token"),
             Entity::VppOperation => ("ライセンス操作", "license operation"),
             Entity::Job => ("ジョブ", "job"),
+            Entity::Deployment => ("配信", "deployment"),
         }
     }
 }

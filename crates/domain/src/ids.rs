@@ -40,4 +40,6 @@ id_type!(
     VppTokenId,
     /// One license operation (assign or revoke) sent to Apple.
     VppOperationId,
+    /// One distribution of apps or books to a set of devices (配信).
+    DeploymentId,
 );

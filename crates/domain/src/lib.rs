@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod auth;
 pub mod csv;
+pub mod deploy;
 pub mod diagnosis;
 pub mod error;
 pub mod ids;
@@ -18,6 +19,7 @@ pub mod org;
 pub mod service;
 pub mod store;
 pub mod time_util;
+pub mod version;
 pub mod vpp;
 
 pub use error::{DomainError, ErrorKind};

@@ -38,7 +38,9 @@ pub struct AdminUpdate {
 }
 
 #[async_trait]
-pub trait Store: crate::jobs::JobStore + crate::mdm::MdmStore + crate::vpp::VppStore + Send + Sync {
+pub trait Store:
+    crate::jobs::JobStore + crate::mdm::MdmStore + crate::vpp::VppStore + crate::deploy::DeploymentStore + Send + Sync
+{
     /// A cheap round trip, for `/healthz`.
     async fn ping(&self) -> StoreResult<()>;
 

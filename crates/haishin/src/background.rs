@@ -40,18 +40,20 @@ where
     }
 }
 
-/// License operations as they are queued (and retried), a sync of every
+/// License operations as they are queued (and retried), deployments as
+/// their time comes and their licenses are settled, a sync of every
 /// usable token every `sync_every` (T5's schedule), and the expiry notices
 /// that are due (T4), looked for every `notice_every`.
 pub async fn run_vpp(services: Services, sync_every: Duration, notice_every: Duration, stop: watch::Receiver<bool>) {
     let worker = services.run_vpp_operations(Duration::from_secs(1), stopped(stop.clone()));
+    let deployments = services.run_deployments(Duration::from_secs(1), stopped(stop.clone()));
     let scheduler = every(sync_every, true, stop.clone(), || sync_all(&services));
     let notices = every(notice_every, false, stop, || async {
         if let Err(e) = services.send_due_expiry_notices(Timestamp::now()).await {
             tracing::warn!("expiry notices: {e}");
         }
     });
-    tokio::join!(worker, scheduler, notices);
+    tokio::join!(worker, deployments, scheduler, notices);
 }
 
 async fn sync_all(services: &Services) {

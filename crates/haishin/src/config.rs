@@ -92,6 +92,13 @@ pub struct Config {
     pub mail_from: String,
     /// How often due expiry notices are looked for.
     pub expiry_check_seconds: u64,
+    /// J7: the first look at the managed app list after an install is
+    /// acknowledged; later looks double up to `install_verify_max_interval_seconds`.
+    pub install_verify_first_check_ms: u64,
+    pub install_verify_max_interval_seconds: u64,
+    /// An install the managed app list has not confirmed after this long
+    /// ends as a device error.
+    pub install_verify_timeout_minutes: u64,
 }
 
 impl Default for Config {
@@ -133,11 +140,22 @@ impl Default for Config {
             smtp_url: String::new(),
             mail_from: "haishin <haishin@localhost>".into(),
             expiry_check_seconds: 300,
+            install_verify_first_check_ms: 2000,
+            install_verify_max_interval_seconds: 300,
+            install_verify_timeout_minutes: 24 * 60,
         }
     }
 }
 
 impl Config {
+    pub fn verify_settings(&self) -> haishin_domain::deploy::verify::VerifySettings {
+        haishin_domain::deploy::verify::VerifySettings {
+            first_check_millis: self.install_verify_first_check_ms.max(10) as i64,
+            max_interval_millis: (self.install_verify_max_interval_seconds.max(1) * 1000) as i64,
+            timeout_millis: (self.install_verify_timeout_minutes.max(1) * 60_000) as i64,
+        }
+    }
+
     pub fn push_policy(&self) -> haishin_domain::jobs::PushPolicy {
         haishin_domain::jobs::PushPolicy {
             timeout_millis: self.push_timeout_seconds.max(1) * 1000,

@@ -61,6 +61,7 @@ pub fn services(store: SqlStore, master_key: Arc<MasterKey>, config: &Config) ->
     services.mdm = Arc::new(MdmRuntime {
         identity_key: config.identity_key_algorithm()?,
         profile_signer: config.profile_signer()?.map(Arc::new),
+        verify: config.verify_settings(),
         ..MdmRuntime::default()
     });
     let mut vpp = haishin_domain::vpp::VppRuntime::new(config.vpp_settings());

@@ -4,11 +4,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use apple_sim::{ApnsSim, Behaviour, Fleet, HttpProfileSource, Lifecycle, ManagedUser, SimEnv};
-use common::TestServer;
 use common::mdm::{TOPIC_A, push_certificate, upload_push_certificate};
+use common::{TestServer, eventually};
 use haishin_domain::auth::Role;
 use haishin_storage::on_both_backends;
 use reqwest::StatusCode;
@@ -23,21 +23,6 @@ const LEAVER: usize = 13;
 const ORDERED: usize = 17;
 const SHARED: usize = 19;
 const SILENT_LEAVER: usize = 23;
-
-async fn eventually<F, Fut>(what: &str, timeout: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), String>>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        match check().await {
-            Ok(()) => return,
-            Err(state) if Instant::now() >= deadline => panic!("{what}: still {state}"),
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-}
 
 async fn device_id(admin: &common::Admin, udid: &str) -> i64 {
     // Keyword search matches substrings; pick the exact UDID.

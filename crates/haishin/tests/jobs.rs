@@ -22,6 +22,7 @@ fn job(device: i64, uuid: &str) -> NewJob {
         request_type: "InstalledApplicationList".into(),
         command: "<plist/>".into(),
         run_at: None,
+        content: None,
     }
 }
 

@@ -1,14 +1,11 @@
 //! The command queue's SQL. The rules are documented in
 //! `haishin_domain::jobs`; this file keeps them in a few statements.
 
-use std::collections::BTreeSet;
-
 use async_trait::async_trait;
 use haishin_domain::DomainError;
 use haishin_domain::audit::AuditRecord;
 use haishin_domain::auth::Actor;
-use haishin_domain::error::Entity;
-use haishin_domain::ids::{AccountId, AdminId, DeviceId, JobId};
+use haishin_domain::ids::{AccountId, AdminId, DeploymentId, DeviceId, JobId};
 use haishin_domain::jobs::*;
 use haishin_domain::store::StoreResult;
 use haishin_domain::time_util::Timestamp;
@@ -19,8 +16,8 @@ use crate::{Backend, SqlStore};
 
 const JOB_SELECT: &str = "SELECT j.id, j.account_id, j.device_id, d.device_number, d.display_name AS device_name, \
     j.command_uuid, j.request_type, j.status, j.created_by, j.created_by_name, j.run_at, j.created_at, j.updated_at, \
-    j.pushed_at, j.push_count, j.delivered_at, j.finished_at, j.not_now_count, j.error_chain \
-    FROM jobs j JOIN devices d ON d.id = j.device_id";
+    j.pushed_at, j.push_count, j.delivered_at, j.finished_at, j.not_now_count, j.error_chain, j.deployment_id, \
+    j.content_id, j.hold, j.detail FROM jobs j JOIN devices d ON d.id = j.device_id";
 
 #[derive(sqlx::FromRow)]
 struct JobRow {
@@ -43,6 +40,10 @@ struct JobRow {
     finished_at: Option<i64>,
     not_now_count: i64,
     error_chain: Option<String>,
+    deployment_id: Option<i64>,
+    content_id: Option<String>,
+    hold: Option<String>,
+    detail: Option<String>,
 }
 
 impl From<JobRow> for Job {
@@ -68,6 +69,10 @@ impl From<JobRow> for Job {
             finished_at: r.finished_at.map(Timestamp),
             not_now_count: r.not_now_count,
             error_chain: r.error_chain.and_then(|t| serde_json::from_str(&t).ok()),
+            deployment_id: r.deployment_id.map(DeploymentId),
+            content_id: r.content_id,
+            hold: r.hold.as_deref().and_then(JobHold::parse),
+            detail: r.detail.and_then(|t| serde_json::from_str(&t).ok()),
         }
     }
 }
@@ -75,8 +80,9 @@ impl From<JobRow> for Job {
 /// The SQL condition "job `j` is its device's head at `now`".
 fn is_head(now_arg: &str) -> String {
     format!(
-        "j.finished_at IS NULL AND j.run_at <= {now_arg} AND NOT EXISTS (SELECT 1 FROM jobs h \
-         WHERE h.device_id = j.device_id AND h.finished_at IS NULL AND h.run_at <= {now_arg} AND h.id < j.id)"
+        "j.finished_at IS NULL AND j.hold IS NULL AND j.run_at <= {now_arg} AND NOT EXISTS (SELECT 1 FROM jobs h \
+         WHERE h.device_id = j.device_id AND h.finished_at IS NULL AND h.hold IS NULL AND h.run_at <= {now_arg} \
+         AND h.id < j.id)"
     )
 }
 
@@ -101,60 +107,7 @@ impl JobStore for SqlStore {
             return Ok(Vec::new());
         }
         let mut tx = self.write.begin().await.db()?;
-        let devices: BTreeSet<i64> = jobs.iter().map(|j| j.device_id.0).collect();
-        for chunk in devices
-            .iter()
-            .copied()
-            .collect::<Vec<_>>()
-            .chunks(self.backend.values_per_lookup())
-        {
-            let mut q = Query::new("SELECT COUNT(*) FROM devices WHERE ");
-            q.push_arg("account_id = {}", Arg::Int(actor.account_id.0));
-            let ids = q.args(chunk.iter().map(|id| Arg::Int(*id)));
-            q.push(&format!(" AND id IN ({ids})"));
-            let found: i64 = q.as_scalar().fetch_one(&mut *tx).await.db()?;
-            if found != chunk.len() as i64 {
-                return Err(DomainError::not_found(Entity::Device));
-            }
-        }
-        for chunk in jobs.chunks(self.backend.rows_per_insert()) {
-            let mut q = Query::new(
-                "INSERT INTO jobs (account_id, device_id, command_uuid, request_type, command, status, run_at, \
-                 created_by, created_by_name, created_at, updated_at) VALUES ",
-            );
-            for (i, job) in chunk.iter().enumerate() {
-                let run_at = job.run_at.unwrap_or(now);
-                let status = if run_at > now {
-                    JobStatus::Scheduled
-                } else {
-                    JobStatus::Waiting
-                };
-                let values = [
-                    Arg::Int(actor.account_id.0),
-                    Arg::Int(job.device_id.0),
-                    text(&job.command_uuid),
-                    text(&job.request_type),
-                    text(&job.command),
-                    text(status.as_str()),
-                    Arg::Int(run_at.0),
-                    Arg::OptInt(actor.admin_id.map(|a| a.0)),
-                    text(&actor.name),
-                    Arg::Int(now.0),
-                    Arg::Int(now.0),
-                ];
-                let placeholders = q.args(values);
-                q.push(if i == 0 { "(" } else { ", (" }).push(&placeholders).push(")");
-            }
-            q.as_query().execute(&mut *tx).await.db()?;
-        }
-        let mut ids = Vec::with_capacity(jobs.len());
-        for chunk in jobs.chunks(self.backend.values_per_lookup()) {
-            let mut q = Query::new("SELECT id FROM jobs WHERE command_uuid IN (");
-            let uuids = q.args(chunk.iter().map(|j| text(&j.command_uuid)));
-            q.push(&uuids).push(") ORDER BY id");
-            let found: Vec<i64> = q.as_scalar().fetch_all(&mut *tx).await.db()?;
-            ids.extend(found.into_iter().map(JobId));
-        }
+        let ids = self.insert_jobs(&mut tx, actor, jobs, now, None).await?;
         tx.commit().await.db()?;
         Ok(ids)
     }
@@ -174,7 +127,7 @@ impl JobStore for SqlStore {
         q.push_arg("j.device_id = {}", Arg::Int(device.0));
         let now_arg = q.arg(Arg::Int(now.0));
         q.push(&format!(
-            " AND j.finished_at IS NULL AND j.run_at <= {now_arg} ORDER BY j.id LIMIT 1"
+            " AND j.finished_at IS NULL AND j.hold IS NULL AND j.run_at <= {now_arg} ORDER BY j.id LIMIT 1"
         ));
         let head: Option<(i64, i64, String, String, String)> = q.as_query_as().fetch_optional(&mut *tx).await.db()?;
         let Some((id, job_account, command_uuid, command, status)) = head else {
@@ -208,7 +161,7 @@ impl JobStore for SqlStore {
     ) -> StoreResult<ReportDisposition> {
         let (status, finished, error_chain, not_now) = match outcome {
             JobOutcome::Succeeded => (JobStatus::Success, true, None, false),
-            JobOutcome::Verifying => (JobStatus::Running, false, None, false),
+            JobOutcome::Verifying { .. } => (JobStatus::Running, false, None, false),
             JobOutcome::DeviceError { error_chain } => (
                 JobStatus::DeviceError,
                 true,
@@ -232,6 +185,12 @@ impl JobStore for SqlStore {
                 ", not_now_count = not_now_count + 1, last_not_now_at = {}",
                 Arg::Int(now.0),
             );
+        }
+        if let JobOutcome::Verifying { identifier } = outcome {
+            q.push(", hold = 'verifying', verify_checks = 0");
+            if let Some(identifier) = identifier {
+                q.push_arg(", verify_identifier = {}", text(identifier));
+            }
         }
         q.push_arg(" WHERE account_id = {}", Arg::Int(account.0))
             .push_arg(" AND device_id = {}", Arg::Int(device.0))
@@ -336,6 +295,12 @@ impl JobStore for SqlStore {
         if let Some(status) = query.status {
             q.push_arg(" AND j.status = {}", text(status.as_str()));
         }
+        if let Some(deployment) = query.deployment_id {
+            q.push_arg(" AND j.deployment_id = {}", Arg::Int(deployment.0));
+        }
+        if let Some(before) = query.before_id {
+            q.push_arg(" AND j.id < {}", Arg::Int(before.0));
+        }
         q.push_arg(
             " ORDER BY j.id DESC LIMIT {}",
             Arg::Int(query.limit.unwrap_or(100).clamp(1, 1000)),
@@ -353,17 +318,24 @@ impl JobStore for SqlStore {
                 " WHERE account_id = {} AND finished_at IS NULL",
                 Arg::Int(actor.account_id.0),
             );
-        if let JobSelection::Ids(ids) = selection {
-            if ids.is_empty() {
-                return Ok(0);
+        match selection {
+            JobSelection::Ids(ids) => {
+                if ids.is_empty() {
+                    return Ok(0);
+                }
+                let placeholders = q.args(ids.iter().map(|id| Arg::Int(id.0)));
+                q.push(&format!(" AND id IN ({})", placeholders));
             }
-            let placeholders = q.args(ids.iter().map(|id| Arg::Int(id.0)));
-            q.push(&format!(" AND id IN ({})", placeholders));
+            JobSelection::Deployment(deployment) => {
+                q.push_arg(" AND deployment_id = {}", Arg::Int(deployment.0));
+            }
+            JobSelection::All => {}
         }
         let canceled = q.as_query().execute(&mut *tx).await.db()?.rows_affected();
         let details = match selection {
             JobSelection::Ids(ids) => serde_json::json!({ "canceled": canceled, "ids": ids }),
             JobSelection::All => serde_json::json!({ "canceled": canceled, "all": true }),
+            JobSelection::Deployment(id) => serde_json::json!({ "canceled": canceled, "deployment_id": id }),
         };
         record(
             &mut tx,
@@ -373,6 +345,41 @@ impl JobStore for SqlStore {
         .await?;
         tx.commit().await.db()?;
         Ok(canceled)
+    }
+
+    async fn verifying_jobs(&self, account: AccountId, device: DeviceId) -> StoreResult<Vec<VerifyingJob>> {
+        self.select_verifying(account, device).await
+    }
+
+    async fn settle_verifications(
+        &self,
+        account: AccountId,
+        device: DeviceId,
+        verdicts: &[(JobId, Verdict)],
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        self.apply_verdicts(account, device, verdicts, now).await
+    }
+
+    async fn has_unfinished(&self, account: AccountId, device: DeviceId, request_type: &str) -> StoreResult<bool> {
+        let mut q = Query::new("SELECT COUNT(*) FROM jobs WHERE ");
+        q.push_arg("device_id = {}", Arg::Int(device.0))
+            .push_arg(" AND account_id = {}", Arg::Int(account.0))
+            .push_arg(" AND request_type = {} AND finished_at IS NULL", text(request_type));
+        let count: i64 = q.as_scalar().fetch_one(&self.write).await.db()?;
+        Ok(count > 0)
+    }
+
+    async fn job_command(&self, account: AccountId, id: JobId) -> StoreResult<Option<StoredCommand>> {
+        self.select_job_command(account, id).await
+    }
+
+    async fn deployment_job_counts(
+        &self,
+        account: AccountId,
+        deployment: DeploymentId,
+    ) -> StoreResult<Vec<(JobStatus, Option<JobHold>, i64)>> {
+        self.count_deployment_jobs(account, deployment).await
     }
 
     async fn purge_finished_jobs(&self, created_before: Timestamp) -> StoreResult<u64> {

@@ -8,10 +8,12 @@
 
 mod accounts;
 mod audit;
+mod deployments;
 mod devices;
 mod enrollment;
 mod groups;
 mod import;
+mod job_content;
 mod jobs;
 mod mdm;
 mod push_certificates;

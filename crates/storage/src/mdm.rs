@@ -410,4 +410,33 @@ impl SqlStore {
             })
             .collect())
     }
+
+    pub(crate) async fn select_inventories(
+        &self,
+        account: AccountId,
+        devices: &[DeviceId],
+    ) -> Result<Vec<(DeviceId, Inventory)>> {
+        let mut out = Vec::new();
+        for chunk in devices.chunks(self.backend.values_per_lookup()) {
+            let mut q = Query::new(
+                "SELECT i.device_id, i.kind, i.items, i.fetched_at FROM device_inventory i \
+                 JOIN devices d ON d.id = i.device_id WHERE ",
+            );
+            q.push_arg("d.account_id = {}", Arg::Int(account.0));
+            let ids = q.args(chunk.iter().map(|d| Arg::Int(d.0)));
+            q.push(&format!(" AND i.device_id IN ({ids})"));
+            let rows: Vec<(i64, String, String, i64)> = q.as_query_as().fetch_all(&self.read).await.db()?;
+            out.extend(rows.into_iter().filter_map(|(device, kind, items, at)| {
+                Some((
+                    DeviceId(device),
+                    Inventory {
+                        kind: InventoryKind::parse(&kind)?,
+                        items: serde_json::from_str(&items).ok()?,
+                        fetched_at: Timestamp(at),
+                    },
+                ))
+            }));
+        }
+        Ok(out)
+    }
 }

@@ -282,6 +282,13 @@ impl MdmStore for SqlStore {
     async fn get_inventory(&self, account: AccountId, device: DeviceId) -> StoreResult<Vec<Inventory>> {
         self.select_inventory(account, device).await
     }
+    async fn inventories_of(
+        &self,
+        account: AccountId,
+        devices: &[DeviceId],
+    ) -> StoreResult<Vec<(DeviceId, Inventory)>> {
+        self.select_inventories(account, devices).await
+    }
 }
 
 #[async_trait]

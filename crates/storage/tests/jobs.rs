@@ -57,6 +57,7 @@ fn job(device: DeviceId, uuid: &str, run_at: Option<Timestamp>) -> NewJob {
         request_type: "DeviceInformation".into(),
         command: format!("<plist><dict><key>CommandUUID</key><string>{uuid}</string></dict></plist>"),
         run_at,
+        content: None,
     }
 }
 

@@ -145,6 +145,21 @@ impl LocationSnapshot {
 }
 
 impl LocationHandle {
+    /// Whether the device with this serial number holds a license of the
+    /// app (any pricing): what a simulated device asks before installing
+    /// with `PurchaseMethod` 1.
+    pub fn serial_holds_license(&self, adam_id: &str, serial_number: &str) -> bool {
+        let world = self.shared.world();
+        let Some(loc) = world.locations.get(&self.location) else {
+            return false;
+        };
+        let target = Target::Serial(serial_number.to_owned());
+        loc.assets
+            .iter()
+            .filter(|a| a.key.adam_id == adam_id)
+            .any(|a| loc.assignments.contains_key(&(a.key.clone(), target.clone())))
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut Location) -> Result<T, SimError>) -> Result<T, SimError> {
         let mut world = self.shared.world();
         match world.locations.get_mut(&self.location) {

@@ -88,27 +88,13 @@ pub fn cellular_limit_bytes(os_major: Option<u32>) -> u64 {
     }
 }
 
-fn version_parts(text: &str) -> Option<Vec<u32>> {
-    let parts: Option<Vec<u32>> = text.trim().split('.').map(|p| p.parse().ok()).collect();
-    parts.filter(|p| !p.is_empty())
-}
-
-/// Numeric comparison, so "9.3" < "13.0" and "13" == "13.0".
-fn version_lt(a: &str, b: &str) -> Option<bool> {
-    let (mut a, mut b) = (version_parts(a)?, version_parts(b)?);
-    let len = a.len().max(b.len());
-    a.resize(len, 0);
-    b.resize(len, 0);
-    Some(a < b)
-}
-
 fn is_network_domain(name: &str) -> bool {
     name == domain::NSURL || name == domain::CF_NETWORK
 }
 
 impl ServerFacts {
     fn os_major(&self) -> Option<u32> {
-        self.os_version.as_deref().and_then(version_parts).map(|p| p[0])
+        self.os_version.as_deref().and_then(crate::version::major)
     }
 
     /// (app size, limit) when the app is too large for cellular data.
@@ -135,7 +121,7 @@ impl ServerFacts {
 
     fn os_below_minimum(&self) -> bool {
         match (&self.os_version, &self.app_minimum_os) {
-            (Some(os), Some(min)) => version_lt(os, min).unwrap_or(false),
+            (Some(os), Some(min)) => crate::version::lt(os, min).unwrap_or(false),
             _ => false,
         }
     }

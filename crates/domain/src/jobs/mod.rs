@@ -21,6 +21,10 @@
 //! - `Acknowledged`, `Error` and `CommandFormatError` finish the job; a second
 //!   report for a finished job is ignored (devices may repeat themselves).
 //! - Only unfinished jobs can be canceled; a canceled job is never delivered.
+//! - A *held* job is unfinished but never the head: an install waiting for
+//!   its license (auto mode, SPEC L1), or one the device acknowledged that
+//!   waits for the managed app list to show it installed (J7). Jobs behind
+//!   it run meanwhile.
 
 mod status;
 mod store;
@@ -30,7 +34,7 @@ pub use store::JobStore;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AccountId, AdminId, DeviceId, JobId};
+use crate::ids::{AccountId, AdminId, DeploymentId, DeviceId, JobId};
 use crate::time_util::Timestamp;
 
 /// A job as listed in the console.
@@ -59,6 +63,62 @@ pub struct Job {
     /// The device's ErrorChain, as it sent it.
     #[schema(value_type = Object)]
     pub error_chain: Option<serde_json::Value>,
+    /// The deployment (配信) that made it.
+    pub deployment_id: Option<DeploymentId>,
+    /// The app or book (adamId) it installs.
+    pub content_id: Option<String>,
+    /// Why it is unfinished without being the device's head.
+    pub hold: Option<JobHold>,
+    /// What the server found out about it: the license shortage of a
+    /// license-failed job (counts and remedy), or the managed app status
+    /// that ended an install.
+    #[schema(value_type = Object)]
+    pub detail: Option<serde_json::Value>,
+}
+
+/// Why an unfinished job is not delivered for now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobHold {
+    /// Waiting for its deployment's licenses to be assigned.
+    License,
+    /// Acknowledged; waiting for the managed app list to confirm the install.
+    Verifying,
+}
+
+impl JobHold {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobHold::License => "license",
+            JobHold::Verifying => "verifying",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "license" => Some(JobHold::License),
+            "verifying" => Some(JobHold::Verifying),
+            _ => None,
+        }
+    }
+}
+
+/// What a distribution job carries beyond its command.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobContent {
+    pub deployment_id: Option<DeploymentId>,
+    /// The adamId installed.
+    pub content_id: String,
+    /// Wait for the license before running (auto license mode).
+    pub held_for_license: bool,
+    /// What to look for in the managed list: the bundle id of an app, the
+    /// store id of a book. The device's acknowledgement may correct it.
+    pub verify_identifier: Option<String>,
+    /// Who the license is for (serial number, or VPP user for books).
+    pub license_target: Option<crate::vpp::LicenseTarget>,
+    /// Registered already failed: no license could be had (L5), with the
+    /// counts and the remedy.
+    pub license_failed: Option<serde_json::Value>,
 }
 
 /// A command to queue. The command itself is Apple's plist, built by the
@@ -72,6 +132,8 @@ pub struct NewJob {
     pub command: String,
     /// When the job may start; now when absent.
     pub run_at: Option<Timestamp>,
+    /// Set for installs of apps and books.
+    pub content: Option<JobContent>,
 }
 
 /// What the device's endpoint hands the device next.
@@ -90,8 +152,9 @@ pub enum JobOutcome {
     /// Acknowledged, and nothing more to check.
     Succeeded,
     /// Acknowledged, but the result is verified later (J7: an install is a
-    /// success only once the managed app list shows it).
-    Verifying,
+    /// success only once the managed app list shows it). The identifier is
+    /// the bundle id the device named, when it named one.
+    Verifying { identifier: Option<String> },
     /// Error or CommandFormatError, with the ErrorChain as sent.
     DeviceError { error_chain: Option<serde_json::Value> },
     /// The device cannot run it now; it stays at the head.
@@ -154,6 +217,10 @@ pub struct JobQuery {
     /// The registering admin's login, or `SYSTEM`.
     pub created_by: Option<String>,
     pub status: Option<JobStatus>,
+    /// Jobs of one deployment.
+    pub deployment_id: Option<DeploymentId>,
+    /// The next page: jobs older than this one.
+    pub before_id: Option<JobId>,
     /// Newest first; 100 by default, at most 1000.
     pub limit: Option<i64>,
 }
@@ -165,4 +232,42 @@ pub enum JobSelection {
     Ids(Vec<JobId>),
     /// Every unfinished job of the account (全キャンセル).
     All,
+    /// Every unfinished job of one deployment.
+    Deployment(DeploymentId),
+}
+
+/// An acknowledged install waiting for the managed list (J7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyingJob {
+    pub id: JobId,
+    pub request_type: String,
+    pub identifier: Option<String>,
+    /// Managed lists read since the acknowledgement.
+    pub checks: i64,
+    pub delivered_at: Option<Timestamp>,
+}
+
+/// What a managed list said of a verifying job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Installed and managed: success.
+    Installed,
+    /// Ended without the app (UserRejected, Failed, timed out, ...): a
+    /// device error, with what was seen as its chain.
+    Failed { error_chain: serde_json::Value },
+    /// Still on its way; looked at again later.
+    Pending { status: Option<String> },
+}
+
+/// A job's command as stored, for sending it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCommand {
+    pub device_id: DeviceId,
+    pub request_type: String,
+    pub status: JobStatus,
+    pub command: String,
+    pub deployment_id: Option<DeploymentId>,
+    pub content_id: Option<String>,
+    pub verify_identifier: Option<String>,
+    pub detail: Option<serde_json::Value>,
 }

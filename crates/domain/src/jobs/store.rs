@@ -1,8 +1,11 @@
 use async_trait::async_trait;
 
-use super::{Delivery, Job, JobOutcome, JobQuery, JobSelection, NewJob, PushPolicy, PushTarget, ReportDisposition};
+use super::{
+    Delivery, Job, JobOutcome, JobQuery, JobSelection, JobStatus, NewJob, PushPolicy, PushTarget, ReportDisposition,
+    StoredCommand, Verdict, VerifyingJob,
+};
 use crate::auth::Actor;
-use crate::ids::{AccountId, DeviceId, JobId};
+use crate::ids::{AccountId, DeploymentId, DeviceId, JobId};
 use crate::store::StoreResult;
 use crate::time_util::Timestamp;
 
@@ -47,4 +50,24 @@ pub trait JobStore: Send + Sync {
     async fn cancel_jobs(&self, actor: &Actor, selection: &JobSelection, now: Timestamp) -> StoreResult<u64>;
     /// Deletes finished jobs registered before `created_before` (retention, J6).
     async fn purge_finished_jobs(&self, created_before: Timestamp) -> StoreResult<u64>;
+    /// The device's acknowledged installs waiting for verification (J7).
+    async fn verifying_jobs(&self, account: AccountId, device: DeviceId) -> StoreResult<Vec<VerifyingJob>>;
+    /// Applies what a managed list said: installed ones succeed, failed ones
+    /// end as device errors, pending ones count one more check.
+    async fn settle_verifications(
+        &self,
+        account: AccountId,
+        device: DeviceId,
+        verdicts: &[(JobId, Verdict)],
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// Whether the device has an unfinished job of this request type.
+    async fn has_unfinished(&self, account: AccountId, device: DeviceId, request_type: &str) -> StoreResult<bool>;
+    async fn job_command(&self, account: AccountId, id: JobId) -> StoreResult<Option<StoredCommand>>;
+    /// Jobs of a deployment per status, and how many of them are held.
+    async fn deployment_job_counts(
+        &self,
+        account: AccountId,
+        deployment: DeploymentId,
+    ) -> StoreResult<Vec<(JobStatus, Option<super::JobHold>, i64)>>;
 }

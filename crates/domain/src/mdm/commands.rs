@@ -77,6 +77,7 @@ pub fn job_for(
         request_type: command.request_type().to_owned(),
         command: String::from_utf8(xml).map_err(DomainError::internal)?,
         run_at,
+        content: None,
     })
 }
 

@@ -5,6 +5,7 @@ use apple_mdm::{CommandReport, CommandStatus};
 
 use super::device_auth::{ClientProof, DeviceRequestError};
 use super::results::effects_of;
+use super::store::InventoryKind;
 use crate::jobs::JobOutcome;
 use crate::org::EnrollmentState;
 use crate::service::Services;
@@ -61,9 +62,20 @@ impl Services {
                 if let Some((kind, items)) = &effects.inventory {
                     self.store.put_inventory(account, device, *kind, items, now).await?;
                 }
-                self.store
+                let recorded = self
+                    .store
                     .record_report(account, device, &uuid, &effects.outcome, now)
                     .await?;
+                let first_report = matches!(recorded, crate::jobs::ReportDisposition::Recorded(_));
+                if first_report && matches!(effects.outcome, JobOutcome::Verifying { .. }) {
+                    let request_type = request_type.as_deref().unwrap_or_default();
+                    self.install_acknowledged(account, device, request_type, now).await?;
+                }
+                if let Some((kind, items)) = &effects.inventory
+                    && matches!(kind, InventoryKind::ManagedApps | InventoryKind::ManagedMedia)
+                {
+                    self.verify_installs(account, device, *kind, items, now).await?;
+                }
                 if effects.wiped {
                     self.device_left(account, device, now, "device wiped").await?;
                     return Ok(ConnectReply { body: Vec::new() });

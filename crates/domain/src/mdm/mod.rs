@@ -40,6 +40,10 @@ pub struct MdmRuntime {
     /// Signs enrollment profiles (CMS) so devices show them as verified;
     /// unsigned when not configured.
     pub profile_signer: Option<std::sync::Arc<mdm_identity::Signer>>,
+    /// How installs are verified against the managed app list (J7).
+    pub verify: crate::deploy::verify::VerifySettings,
+    /// Woken when a deployment has something to do.
+    pub deployments_wake: tokio::sync::Notify,
 }
 
 impl Default for MdmRuntime {
@@ -50,6 +54,8 @@ impl Default for MdmRuntime {
             push_wake: tokio::sync::Notify::new(),
             identity_key: mdm_identity::KeyAlgorithm::Rsa,
             profile_signer: None,
+            verify: Default::default(),
+            deployments_wake: tokio::sync::Notify::new(),
         }
     }
 }

@@ -3,7 +3,8 @@
 //! (device facts, inventory), per MDM reference §5 and §7.
 
 use apple_mdm::report::{
-    DeviceInformationResult, InstalledApplicationListResult, ManagedApplicationListResult, ManagedMediaListResult,
+    DeviceInformationResult, InstallApplicationResult, InstalledApplicationListResult, ManagedApplicationListResult,
+    ManagedMediaListResult,
 };
 use apple_mdm::{CommandReport, CommandStatus, ErrorChain, Value};
 use serde_json::json;
@@ -83,6 +84,14 @@ pub fn effects_of(request_type: &str, report: &CommandReport) -> Result<ReportEf
             effects.inventory = Some((InventoryKind::ManagedMedia, list_json(report.payload.get("Books"))));
         }
         "EraseDevice" => effects.wiped = true,
+        // J7: accepted is not installed; the managed list decides.
+        "InstallApplication" => {
+            let result: InstallApplicationResult = report.decode()?;
+            effects.outcome = JobOutcome::Verifying {
+                identifier: result.identifier,
+            };
+        }
+        "InstallMedia" => effects.outcome = JobOutcome::Verifying { identifier: None },
         _ => {}
     }
     Ok(effects)

@@ -193,4 +193,7 @@ pub trait MdmStore: Send + Sync {
         now: Timestamp,
     ) -> StoreResult<()>;
     async fn get_inventory(&self, account: AccountId, device: DeviceId) -> StoreResult<Vec<Inventory>>;
+    /// The stored lists of many devices at once (deployment planning).
+    async fn inventories_of(&self, account: AccountId, devices: &[DeviceId])
+    -> StoreResult<Vec<(DeviceId, Inventory)>>;
 }

@@ -8,12 +8,13 @@ use serde::Serialize;
 use super::Services;
 use crate::DomainError;
 use crate::auth::Actor;
-use crate::diagnosis::{Diagnosis, ServerFacts, diagnose};
+use crate::diagnosis::{Diagnosis, LicenseState, ServerFacts, diagnose};
 use crate::error::Entity;
 use crate::ids::JobId;
 use crate::jobs::Job;
 use crate::time_util::Timestamp;
 use crate::vpp::TokenStatus;
+use crate::vpp::store::LicenseFilter;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct JobDetail {
@@ -104,9 +105,69 @@ impl Services {
                 }
             }
         }
+        self.content_facts(account, &job, &mut facts).await?;
         let chain = job.error_chain.as_ref().and_then(stored_chain);
         let diagnosis = diagnose(job.status, chain.as_ref(), &facts);
         Ok(JobDetail { job, diagnosis, facts })
+    }
+}
+
+impl Services {
+    /// For an install: the license state of its app for the device (the
+    /// shortage the deployment recorded, or what is held now), and the
+    /// app's size and minimum OS from the token's catalogue.
+    async fn content_facts(
+        &self,
+        account: crate::ids::AccountId,
+        job: &Job,
+        facts: &mut ServerFacts,
+    ) -> Result<(), DomainError> {
+        let Some(adam_id) = &job.content_id else {
+            return Ok(());
+        };
+        let shortage = job
+            .detail
+            .as_ref()
+            .filter(|d| d["reason"] == "license_shortage")
+            .and_then(|d| Some((d["needed"].as_u64()?, d["available"].as_u64()?)));
+        if let Some((needed, available)) = shortage {
+            facts.license = Some(LicenseState::Shortage {
+                needed: needed as u32,
+                available: available as u32,
+            });
+        } else if let Some(serial) = self
+            .store
+            .get_device(account, job.device_id)
+            .await?
+            .and_then(|d| d.serial_number)
+        {
+            let filter = LicenseFilter {
+                adam_id: Some(adam_id.clone()),
+                target: Some(crate::vpp::LicenseTarget::Serial(serial)),
+                ..Default::default()
+            };
+            let held = !self.store.list_licenses(account, &filter).await?.is_empty();
+            facts.license = Some(if held {
+                LicenseState::Assigned
+            } else {
+                LicenseState::NotAssigned
+            });
+        }
+        if let Some(deployment) = job.deployment_id
+            && let Some(deployment) = self.store.get_deployment(account, deployment).await?
+            && let Some(item) = deployment.request.items.iter().find(|i| &i.adam_id == adam_id)
+        {
+            let assets = self.store.list_vpp_assets(account, item.token_id).await?;
+            if let Some(metadata) = assets
+                .iter()
+                .find(|a| &a.adam_id == adam_id)
+                .and_then(|a| a.metadata.as_ref())
+            {
+                facts.app_size_bytes = metadata.size_bytes.and_then(|b| u64::try_from(b).ok());
+                facts.app_minimum_os = metadata.minimum_os.clone();
+            }
+        }
+        Ok(())
     }
 }
 

@@ -285,6 +285,10 @@ impl Services {
         }
         operation.next_check_at = self.next_check(&operation);
         self.store.save_vpp_operation(&operation).await?;
+        if operation.status.is_finished() {
+            // A deployment may be waiting for these licenses.
+            self.mdm.deployments_wake.notify_one();
+        }
         Ok(())
     }
 

@@ -191,3 +191,32 @@ pub async fn read(response: Response) -> (StatusCode, Value) {
     };
     (status, value)
 }
+
+/// Polls `check` until it passes; panics with its last answer after `timeout`.
+pub async fn eventually<F, Fut>(what: &str, timeout: std::time::Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        match check().await {
+            Ok(()) => return,
+            Err(state) if std::time::Instant::now() >= deadline => panic!("{what}: still {state}"),
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+        }
+    }
+}
+
+/// The knowledge-base rows a job detail (`GET /jobs/{id}`) matched.
+pub fn diagnosis_rows(detail: &Value) -> Vec<String> {
+    detail["diagnosis"]["matches"]
+        .as_array()
+        .map(|matches| {
+            matches
+                .iter()
+                .filter_map(|m| m["row"]["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -4,6 +4,7 @@
 
 mod admins;
 mod audit;
+mod deployments;
 mod device_mdm;
 mod devices;
 mod groups;
@@ -49,6 +50,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::detail))
         .routes(routes!(jobs::device))
         .routes(routes!(jobs::cancel))
+        .routes(routes!(deployments::resend))
+        .routes(routes!(deployments::preview))
+        .routes(routes!(deployments::list, deployments::create))
+        .routes(routes!(deployments::get))
+        .routes(routes!(deployments::cancel))
         .routes(routes!(mdm::get, mdm::put))
         .routes(routes!(mdm::enrollment_profile))
         .routes(routes!(audit::list))

@@ -285,7 +285,7 @@ impl SqlStore {
         }
         q.push_arg(
             " ORDER BY token_id, adam_id, target_kind, target_id LIMIT {}",
-            Arg::Int(filter.limit.unwrap_or(10_000).clamp(1, 100_000)),
+            Arg::Int(filter.limit.unwrap_or(10_000).clamp(1, 10_000_000)),
         );
         let rows: Vec<LicenseRow> = q.as_query_as().fetch_all(&self.read).await.db()?;
         let mut out = Vec::with_capacity(rows.len());

@@ -2,7 +2,7 @@
 //! operations in [`operations`].
 
 mod assets;
-mod operations;
+pub(crate) mod operations;
 mod users;
 
 use haishin_domain::audit::AuditRecord;

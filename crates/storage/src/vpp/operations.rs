@@ -47,34 +47,24 @@ impl SqlStore {
         operation: &LicenseOperation,
     ) -> Result<VppOperationId> {
         let mut tx = self.write.begin().await.db()?;
-        let mut q = Query::new(
-            "INSERT INTO vpp_operations (account_id, token_id, status, body, created_at, next_check_at) VALUES (",
-        );
-        let values = q.args([
-            Arg::Int(account.0),
-            Arg::Int(operation.token_id.0),
-            text(operation.status.as_str()),
-            body_of(operation),
-            Arg::Int(operation.created_at.0),
-            Arg::Int(operation.next_check_at.0),
-        ]);
-        q.push(&values).push(") RETURNING id");
-        let id: i64 = q.as_scalar().fetch_one(&mut *tx).await.db()?;
-        let summary = serde_json::json!({
-            "token_id": operation.token_id,
-            "kind": operation.kind,
-            "assets": operation.assets,
-            "targets": operation.targets.len(),
-            "auto_assigned": operation.auto_assigned,
-        });
-        record(
-            &mut tx,
-            actor,
-            AuditRecord::new("vpp_license.operation", "vpp_operation", Some(id)).after(&summary),
-        )
-        .await?;
+        let id = insert_operation_in(&mut tx, actor, account, operation, None).await?;
         tx.commit().await.db()?;
-        Ok(VppOperationId(id))
+        Ok(id)
+    }
+
+    /// Operations a deployment wrote.
+    pub(crate) async fn select_deployment_operations(
+        &self,
+        deployment: haishin_domain::ids::DeploymentId,
+    ) -> Result<Vec<LicenseOperation>> {
+        let mut q = Query::new("SELECT id, account_id, body, notified_at FROM vpp_operations WHERE ");
+        q.push_arg("deployment_id = {} ORDER BY id", Arg::Int(deployment.0));
+        let rows: Vec<OperationRow> = q.as_query_as().fetch_all(&self.write).await.db()?;
+        Ok(rows
+            .into_iter()
+            .filter_map(OperationRow::decode)
+            .map(|(_, op)| op)
+            .collect())
     }
 
     pub(crate) async fn update_operation(&self, operation: &LicenseOperation) -> Result<()> {
@@ -254,4 +244,46 @@ impl SqlStore {
         q.as_query().execute(&self.write).await.db()?;
         Ok(())
     }
+}
+
+/// Writes a pending operation (and its audit entry) in the caller's
+/// transaction, so a deployment can write its operations atomically with
+/// its own progress.
+pub(crate) async fn insert_operation_in(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    account: AccountId,
+    operation: &LicenseOperation,
+    deployment: Option<haishin_domain::ids::DeploymentId>,
+) -> Result<VppOperationId> {
+    let mut q = Query::new(
+        "INSERT INTO vpp_operations (account_id, token_id, status, body, created_at, next_check_at, deployment_id) \
+         VALUES (",
+    );
+    let values = q.args([
+        Arg::Int(account.0),
+        Arg::Int(operation.token_id.0),
+        text(operation.status.as_str()),
+        body_of(operation),
+        Arg::Int(operation.created_at.0),
+        Arg::Int(operation.next_check_at.0),
+        Arg::OptInt(deployment.map(|d| d.0)),
+    ]);
+    q.push(&values).push(") RETURNING id");
+    let id: i64 = q.as_scalar().fetch_one(&mut *conn).await.db()?;
+    let summary = serde_json::json!({
+        "token_id": operation.token_id,
+        "kind": operation.kind,
+        "assets": operation.assets,
+        "targets": operation.targets.len(),
+        "auto_assigned": operation.auto_assigned,
+        "deployment_id": deployment,
+    });
+    record(
+        conn,
+        actor,
+        AuditRecord::new("vpp_license.operation", "vpp_operation", Some(id)).after(&summary),
+    )
+    .await?;
+    Ok(VppOperationId(id))
 }
