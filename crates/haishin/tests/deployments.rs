@@ -114,7 +114,7 @@ async fn two_apps_to_a_fleet_with_licenses_short(backend: &str) {
         c.apns_ca_file = ca_file.path().display().to_string();
         c.push_interval_ms = 100;
         c.push_timeout_seconds = 5;
-        c.repush_after_seconds = 5;
+        c.repush_after_seconds = 10;
         c.install_verify_first_check_ms = 300;
         c.install_verify_max_interval_seconds = 2;
     })
@@ -335,6 +335,94 @@ async fn two_apps_to_a_fleet_with_licenses_short(backend: &str) {
         }
     })
     .await;
+
+    // A scheduled deployment waits for its time, and can't be later than
+    // the day before the token expires.
+    let now = time::OffsetDateTime::now_utc();
+    let rfc3339 = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let scheduled = json!({
+        "items": [{ "token_id": token, "adam_id": APP_B }],
+        "target_os": "ios",
+        "license_mode": "auto",
+        "devices": { "group_id": sales, "all": true },
+        "run_at": rfc3339(now + time::Duration::hours(1)),
+    });
+    let mut too_late = scheduled.clone();
+    too_late["run_at"] = json!(rfc3339(now + time::Duration::days(400)));
+    let (status, refused) = admin
+        .in_lang("ja")
+        .call(Method::POST, "/deployments", Some(too_late))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("前日まで"), "{refused}");
+    let operations_before = location.snapshot().events.len();
+    let (status, later) = admin.call(Method::POST, "/deployments", Some(scheduled)).await;
+    assert_eq!(status, StatusCode::CREATED, "{later}");
+    let later_id = later["id"].as_i64().unwrap();
+    assert_eq!(later["status"], "scheduled");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let waiting = jobs_of(&admin, later_id).await;
+    assert!(!waiting.is_empty());
+    assert!(waiting.iter().all(|j| j["status"] == "scheduled"), "{}", waiting[0]);
+    assert_eq!(
+        location.snapshot().events.len(),
+        operations_before,
+        "no license before its time"
+    );
+    // Cancel one, then the rest of the deployment.
+    let (status, one) = admin
+        .call(Method::POST, "/jobs/cancel", Some(json!({ "ids": [waiting[0]["id"]] })))
+        .await;
+    assert_eq!((status, one["canceled"].as_u64()), (StatusCode::OK, Some(1)));
+    let (status, rest) = admin
+        .call(Method::POST, &format!("/deployments/{later_id}/cancel"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rest["canceled"].as_u64(), Some(waiting.len() as u64 - 1));
+    let later = admin.get(&format!("/deployments/{later_id}")).await;
+    assert_eq!(later["status"], "canceled");
+    assert_eq!(later["finished"], later["jobs"]);
+
+    // Deleting a device reclaims its automatic licenses and deletes its jobs;
+    // so does a wipe, once the device acknowledges it.
+    let licensed_device = |skip: i64| {
+        jobs.iter()
+            .filter(|j| j["status"] == "success" && j["content_id"] == APP_A)
+            .map(|j| j["device_id"].as_i64().unwrap())
+            .find(|d| *d != skip)
+            .unwrap()
+    };
+    let deleted = licensed_device(0);
+    let wiped = licensed_device(deleted);
+    let (status, _) = admin.call(Method::DELETE, &format!("/devices/{deleted}"), None).await;
+    assert!(status.is_success());
+    let (status, _) = admin.call(Method::POST, &format!("/devices/{wiped}/wipe"), None).await;
+    assert!(status.is_success());
+    for device in [deleted, wiped] {
+        let serial = serial_of[&device].clone();
+        let location = location.clone();
+        eventually("the automatic licenses to go back", Duration::from_secs(120), || {
+            let location = location.clone();
+            let serial = serial.clone();
+            async move {
+                let held: Vec<&str> = [APP_A, APP_B]
+                    .into_iter()
+                    .filter(|a| location.serial_holds_license(a, &serial))
+                    .collect();
+                if held.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!("{serial} holds {held:?}"))
+                }
+            }
+        })
+        .await;
+    }
+    let (status, _) = admin.call(Method::GET, &format!("/devices/{deleted}/jobs"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let gone = admin.get(&format!("/jobs?device_id={deleted}")).await;
+    assert_eq!(gone, json!([]));
+    assert_eq!(location.snapshot().max_associations_per_pair(), 1);
 
     eprintln!(
         "{backend}: {devices} devices, {} jobs finished in {:.1} s; {outcome:?}",
