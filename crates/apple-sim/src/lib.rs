@@ -38,7 +38,10 @@ pub mod vpp;
 
 pub use apns::{ApnsCounters, ApnsMode, ApnsSim, MDM_TOPIC_PREFIX, PushWaker, Throttle};
 pub use device::SimDevice;
-pub use device::behaviour::{Behaviour, DeviceKind, LicensePolicy, LicenseQuery, LoggedInInstallPolicy, ManagedUser};
+pub use device::behaviour::{
+    Behaviour, DeviceKind, LicensePolicy, LicenseQuery, LoggedInInstallPolicy, ManagedUser, StoreCatalogue,
+    StoreListing,
+};
 pub use device::hardware::Hardware;
 pub use device::profile::{
     Enrollment, HttpProfileSource, PROFILE_CONTENT_TYPE, ProfileFuture, ProfileSource, StaticProfileSource,

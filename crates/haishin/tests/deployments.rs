@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use apple_sim::vpp::{AppInfo, AssetSpec, LocationHandle, LocationSpec};
-use apple_sim::{ApnsSim, Behaviour, Fleet, HttpProfileSource, LicensePolicy, SimEnv};
+use apple_sim::{ApnsSim, Behaviour, Fleet, HttpProfileSource, LicensePolicy, SimEnv, StoreCatalogue};
 use common::mdm::{TOPIC_A, push_certificate, upload_push_certificate};
 use common::vpp::{register, start_sim, use_sim};
 use common::{Admin, TestServer, diagnosis_rows, eventually};
@@ -26,6 +26,8 @@ on_both_backends!(two_apps_to_a_fleet_with_licenses_short);
 
 const APP_A: &str = "1000001";
 const APP_B: &str = "1000002";
+/// Deployed later, on a schedule.
+const APP_C: &str = "1000003";
 /// App A has this many licenses fewer than devices.
 const SHORT: usize = 50;
 
@@ -57,7 +59,7 @@ fn kind_of(index: usize) -> Kind {
     }
 }
 
-fn behaviour(index: usize, licenses: LicensePolicy) -> Behaviour {
+fn behaviour(index: usize, licenses: LicensePolicy, store: StoreCatalogue) -> Behaviour {
     let base = match kind_of(index) {
         Kind::Refuses => Behaviour::iphone().with_cancelled_prompts(true),
         Kind::StorageFull => Behaviour::ipad().with_storage_full(true),
@@ -66,6 +68,7 @@ fn behaviour(index: usize, licenses: LicensePolicy) -> Behaviour {
         Kind::Healthy => Behaviour::ipad(),
     };
     base.with_licenses(licenses)
+        .with_store(store)
         .with_install_timing(Duration::from_millis(50), Duration::from_millis(100))
 }
 
@@ -97,7 +100,8 @@ fn location(sim: &apple_sim::vpp::VppSim, devices: usize) -> LocationHandle {
     sim.add_location(
         LocationSpec::new("株式会社サンプル", "本社")
             .asset(AssetSpec::app(APP_A, (devices - SHORT) as i64).metadata(a))
-            .asset(AssetSpec::app(APP_B, devices as i64 * 2).metadata(b)),
+            .asset(AssetSpec::app(APP_B, devices as i64 * 2).metadata(b))
+            .asset(AssetSpec::app(APP_C, devices as i64)),
     )
 }
 
@@ -154,10 +158,11 @@ async fn two_apps_to_a_fleet_with_licenses_short(backend: &str) {
             .unwrap();
         let start = range.start;
         let licenses = licenses.clone();
+        let store = location.store_catalogue();
         let fleet = Fleet::builder(env)
             .devices(range.len())
             .seed(start as u64 + 1)
-            .behaviour(move |i| behaviour(start + i, licenses.clone()))
+            .behaviour(move |i| behaviour(start + i, licenses.clone(), store.clone()))
             .enroll()
             .await;
         assert!(fleet.failures().is_empty(), "{:?}", &fleet.failures()[..1]);
@@ -220,6 +225,7 @@ async fn two_apps_to_a_fleet_with_licenses_short(backend: &str) {
 
     // The deployment: licenses first, then verified installs.
     let started = Instant::now();
+    let request_again = request.clone();
     let (status, deployment) = admin.call(Method::POST, "/deployments", Some(request)).await;
     assert_eq!(status, StatusCode::CREATED, "{deployment}");
     let id = deployment["id"].as_i64().unwrap();
@@ -241,6 +247,27 @@ async fn two_apps_to_a_fleet_with_licenses_short(backend: &str) {
 
     let jobs = jobs_of(&admin, id).await;
     assert_eq!(jobs.len(), 2 * devices - old_os);
+    let succeeded = jobs.iter().filter(|j| j["status"] == "success").count();
+
+    // D4: once the app lists are fetched again (SYSTEM, after each verified
+    // install), the same deployment would skip what is installed already.
+    eventually("the app lists after the installs", Duration::from_secs(120), || async {
+        let open = admin.get("/jobs?active_only=true&limit=1").await;
+        if open.as_array().unwrap().is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{open}"))
+        }
+    })
+    .await;
+    let again = admin.post("/deployments/preview", request_again.clone()).await;
+    let up_to_date = again["summary"]["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["reason"] == "up_to_date")
+        .count();
+    assert_eq!(up_to_date, succeeded, "{}", again["summary"]["licenses"]);
     let mut outcome: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for job in &jobs {
         *outcome
@@ -341,7 +368,7 @@ async fn two_apps_to_a_fleet_with_licenses_short(backend: &str) {
     let now = time::OffsetDateTime::now_utc();
     let rfc3339 = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
     let scheduled = json!({
-        "items": [{ "token_id": token, "adam_id": APP_B }],
+        "items": [{ "token_id": token, "adam_id": APP_C }],
         "target_os": "ios",
         "license_mode": "auto",
         "devices": { "group_id": sales, "all": true },

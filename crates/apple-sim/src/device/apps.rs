@@ -78,11 +78,23 @@ fn manifest_app(url: &str) -> AppRecord {
     ))
 }
 
+/// The app as the device's App Store lists it, or made up from its id.
+pub(crate) fn listed_app(store_id: u64, store: &super::behaviour::StoreCatalogue) -> AppRecord {
+    let mut app = store_app(store_id);
+    if let Some(listing) = store.lookup(store_id) {
+        app.bundle_id = listing.bundle_id;
+        app.name = listing.name;
+        app.short_version = listing.version.clone();
+        app.version = listing.version;
+    }
+    app
+}
+
 /// An App Store app the user installed before MDM took an interest.
-pub(crate) fn user_installed(store_id: u64) -> AppRecord {
+pub(crate) fn user_installed(store_id: u64, store: &super::behaviour::StoreCatalogue) -> AppRecord {
     AppRecord {
         installed: true,
-        ..store_app(store_id)
+        ..listed_app(store_id, store)
     }
 }
 
@@ -96,7 +108,7 @@ pub(crate) fn install(state: &mut DeviceState, ctx: &Context<'_>, request: &Inst
     let device_licensed = purchase == PurchaseMethod::LicenseAssignment;
     let from_store = !matches!(request.source, AppSource::ManifestUrl(_));
     let template = match &request.source {
-        AppSource::ITunesStoreId(id) => store_app(*id),
+        AppSource::ITunesStoreId(id) => listed_app(*id, &b.store),
         AppSource::BundleId(id) => bundle_app(id),
         AppSource::ManifestUrl(url) => {
             if !url.starts_with("https://") {

@@ -97,6 +97,46 @@ impl fmt::Debug for LicensePolicy {
     }
 }
 
+/// What the App Store lists for an app: the device installs this bundle
+/// id at this version when it installs the app by store id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreListing {
+    /// The bundle id.
+    pub bundle_id: String,
+    /// The app's name.
+    pub name: String,
+    /// The version the store offers (CFBundleShortVersionString).
+    pub version: String,
+}
+
+/// The App Store the device installs from. Empty by default: apps are then
+/// made up from their store id. Tests and the demo point it at the Apps and
+/// Books simulator, so both simulators agree on bundle ids and versions.
+#[derive(Clone, Default)]
+pub struct StoreCatalogue(Option<Arc<dyn Fn(u64) -> Option<StoreListing> + Send + Sync>>);
+
+impl StoreCatalogue {
+    /// A catalogue answered by `lookup`.
+    pub fn new(lookup: impl Fn(u64) -> Option<StoreListing> + Send + Sync + 'static) -> Self {
+        Self(Some(Arc::new(lookup)))
+    }
+
+    /// The listing of a store id, if the catalogue knows it.
+    pub fn lookup(&self, store_id: u64) -> Option<StoreListing> {
+        self.0.as_ref().and_then(|lookup| lookup(store_id))
+    }
+}
+
+impl fmt::Debug for StoreCatalogue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "StoreCatalogue(..)"
+        } else {
+            "StoreCatalogue(none)"
+        })
+    }
+}
+
 /// Everything a test can set about one device. Build with [`Behaviour::ipad`] or
 /// [`Behaviour::iphone`] and the `with_*` methods; change it at runtime through
 /// [`crate::SimDevice::update_behaviour`].
@@ -143,6 +183,8 @@ pub struct Behaviour {
     pub licenses: LicensePolicy,
     /// App Store apps the user installed before MDM managed them (adamIds).
     pub user_installed_apps: Vec<u64>,
+    /// The App Store apps are installed from.
+    pub store: StoreCatalogue,
 }
 
 impl Default for Behaviour {
@@ -176,6 +218,7 @@ impl Behaviour {
             install_duration: Duration::from_millis(250),
             licenses: LicensePolicy::default(),
             user_installed_apps: Vec::new(),
+            store: StoreCatalogue::default(),
         }
     }
 
@@ -288,6 +331,13 @@ impl Behaviour {
     #[must_use]
     pub fn with_licenses(mut self, licenses: LicensePolicy) -> Self {
         self.licenses = licenses;
+        self
+    }
+
+    /// Installs apps as this App Store lists them.
+    #[must_use]
+    pub fn with_store(mut self, store: StoreCatalogue) -> Self {
+        self.store = store;
         self
     }
 

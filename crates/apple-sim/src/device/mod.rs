@@ -80,7 +80,7 @@ impl SimDevice {
         let hardware = Hardware::generate(seed, index, &behaviour);
         let mut state = DeviceState::new();
         for &store_id in &behaviour.user_installed_apps {
-            let app = apps::user_installed(store_id);
+            let app = apps::user_installed(store_id, &behaviour.store);
             state.apps.insert(app.bundle_id.clone(), app);
         }
         Self {

@@ -160,6 +160,26 @@ impl LocationHandle {
             .any(|a| loc.assignments.contains_key(&(a.key.clone(), target.clone())))
     }
 
+    /// What the App Store lists for one of this location's apps, for
+    /// simulated devices installing it ([`crate::StoreCatalogue`]).
+    pub fn store_listing(&self, adam_id: &str) -> Option<crate::StoreListing> {
+        let world = self.shared.world();
+        let loc = world.locations.get(&self.location)?;
+        let asset = loc.assets.iter().find(|a| a.key.adam_id == adam_id)?;
+        let info = &asset.spec.metadata;
+        Some(crate::StoreListing {
+            bundle_id: info.bundle_id.clone()?,
+            name: info.name.clone(),
+            version: info.version.clone(),
+        })
+    }
+
+    /// A store catalogue answered from this location's apps.
+    pub fn store_catalogue(&self) -> crate::StoreCatalogue {
+        let location = self.clone();
+        crate::StoreCatalogue::new(move |id| location.store_listing(&id.to_string()))
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut Location) -> Result<T, SimError>) -> Result<T, SimError> {
         let mut world = self.shared.world();
         match world.locations.get_mut(&self.location) {

@@ -8,7 +8,7 @@
 //! §7.4), so every list the device sends, whoever asked for it, settles
 //! all of its verifying jobs.
 
-use apple_mdm::command::{ManagedApplicationList, ManagedMediaList};
+use apple_mdm::command::{InstalledApplicationList, ManagedApplicationList, ManagedMediaList};
 use serde_json::json;
 
 use crate::DomainError;
@@ -234,6 +234,14 @@ impl Services {
         if let Some(checks) = fewest_checks {
             self.schedule_verification(account, device, kind, checks + 1, now)
                 .await?;
+        } else if kind == InventoryKind::ManagedApps && verdicts.iter().any(|(_, v)| *v == Verdict::Installed) {
+            // SPEC J3: the app list after an install, so versions (D2, D4)
+            // are current for the next deployment.
+            let job = job_for(device, InstalledApplicationList::all(), None)?;
+            if !self.store.has_unfinished(account, device, &job.request_type).await? {
+                self.store.enqueue_jobs(&Actor::system(account), &[job], now).await?;
+                self.mdm.push_wake.notify_one();
+            }
         }
         Ok(())
     }

@@ -38,6 +38,13 @@ impl ReportEffects {
 /// does not match the command is an error, so nothing is recorded.
 pub fn effects_of(request_type: &str, report: &CommandReport) -> Result<ReportEffects, apple_mdm::MdmError> {
     match report.status {
+        // Reference §8.2: 12026 (already scheduled) and 1407 (already
+        // prompting) mean an install of this app is in flight, for instance
+        // this very command delivered again after a lost answer: wait for
+        // the managed list rather than failing or sending it again.
+        CommandStatus::Error if request_type == "InstallApplication" && install_in_flight(&report.error_chain) => {
+            return Ok(ReportEffects::outcome(JobOutcome::Verifying { identifier: None }));
+        }
         CommandStatus::Error => {
             return Ok(ReportEffects::outcome(JobOutcome::DeviceError {
                 error_chain: Some(error_chain_json(&report.error_chain, report)),
@@ -95,6 +102,14 @@ pub fn effects_of(request_type: &str, report: &CommandReport) -> Result<ReportEf
         _ => {}
     }
     Ok(effects)
+}
+
+fn install_in_flight(chain: &ErrorChain) -> bool {
+    use apple_mdm::error_chain::domain;
+    chain.iter().any(|item| {
+        (item.domain == domain::MCMDM && item.code == 12026)
+            || (item.domain == domain::DEVICE_MANAGEMENT && item.code == 1407)
+    })
 }
 
 fn facts_from(result: &DeviceInformationResult) -> DeviceFacts {
@@ -208,6 +223,16 @@ mod tests {
         assert_eq!(kind, InventoryKind::ManagedApps);
         assert_eq!(items[0]["Status"], "Managed");
         assert!(items[0]["Identifier"].is_string());
+    }
+
+    #[test]
+    fn an_install_already_in_flight_is_verified_not_failed() {
+        let report = fixture("installapplication-error-dm1407-already-prompting-ios11.plist");
+        let effects = effects_of("InstallApplication", &report).unwrap();
+        assert_eq!(effects.outcome, JobOutcome::Verifying { identifier: None });
+        // The same chain for another command is an ordinary device error.
+        let other = effects_of("InstallMedia", &report).unwrap();
+        assert!(matches!(other.outcome, JobOutcome::DeviceError { .. }));
     }
 
     #[test]
