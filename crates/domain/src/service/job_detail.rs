@@ -69,6 +69,15 @@ impl Services {
             facts.os_version = device.os_version.clone();
             facts.platform = device.platform;
             facts.shared_ipad = device.shared_ipad;
+            if device.shared_ipad {
+                // D9: a user channel means a user logged in on the shared
+                // iPad; installs wait until nobody is.
+                facts.shared_ipad_logged_in_user = self
+                    .store
+                    .get_enrollment_record(account, device.id)
+                    .await?
+                    .and_then(|record| record.user_channels.first().cloned());
+            }
             facts.device_itunes_store_account_hash = device.itunes_store_account_hash.clone();
             facts.device_free_bytes = device
                 .available_capacity_mb
