@@ -5,7 +5,7 @@
 //! set to fail end in device error with the right diagnosis; the simulator's
 //! records show no license associated twice.
 //!
-//! The fleet size is `HAISHIN_DEPLOY_DEVICES` (2,000 by default).
+//! The fleet size is `DEPLOY_TEST_DEVICES` (2,000 by default).
 
 mod common;
 
@@ -32,7 +32,7 @@ const APP_C: &str = "1000003";
 const SHORT: usize = 50;
 
 fn fleet_size() -> usize {
-    std::env::var("HAISHIN_DEPLOY_DEVICES")
+    std::env::var("DEPLOY_TEST_DEVICES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000)

@@ -220,4 +220,26 @@ impl SqlStore {
             })
             .collect())
     }
+
+    pub(crate) async fn select_orphaned_verifications(
+        &self,
+        quiet_since: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<(AccountId, DeviceId, String, i64)>> {
+        let mut q = Query::new(
+            "SELECT j.account_id, j.device_id, j.request_type, MIN(j.verify_checks) FROM jobs j \
+             WHERE j.hold = 'verifying' AND j.finished_at IS NULL AND ",
+        );
+        q.push_arg("j.updated_at <= {}", Arg::Int(quiet_since.0)).push(
+            " AND NOT EXISTS (SELECT 1 FROM jobs l WHERE l.device_id = j.device_id AND l.finished_at IS NULL \
+             AND l.request_type IN ('ManagedApplicationList', 'ManagedMediaList')) \
+             GROUP BY j.account_id, j.device_id, j.request_type",
+        );
+        q.push_arg(" LIMIT {}", Arg::Int(limit));
+        let rows: Vec<(i64, i64, String, i64)> = q.as_query_as().fetch_all(&self.write).await.db()?;
+        Ok(rows
+            .into_iter()
+            .map(|(account, device, request_type, checks)| (AccountId(account), DeviceId(device), request_type, checks))
+            .collect())
+    }
 }

@@ -382,6 +382,14 @@ impl JobStore for SqlStore {
         self.count_deployment_jobs(account, deployment).await
     }
 
+    async fn orphaned_verifications(
+        &self,
+        quiet_since: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Vec<(AccountId, DeviceId, String, i64)>> {
+        self.select_orphaned_verifications(quiet_since, limit).await
+    }
+
     async fn purge_finished_jobs(&self, created_before: Timestamp) -> StoreResult<u64> {
         let mut q = Query::new("DELETE FROM jobs WHERE finished_at IS NOT NULL AND ");
         q.push_arg("created_at < {}", Arg::Int(created_before.0));

@@ -169,6 +169,22 @@ impl Services {
         Ok(())
     }
 
+    /// Queues the managed-list query for verifying installs that have none
+    /// (a crash between an acknowledgement and its query); run by the
+    /// deployment worker. Returns how many devices it looked at.
+    pub async fn resume_verifications(&self) -> Result<usize, DomainError> {
+        let now = Timestamp::now();
+        let quiet_since = Timestamp(now.0 - self.mdm.verify.max_interval_millis.max(10_000));
+        let orphans = self.store.orphaned_verifications(quiet_since, 500).await?;
+        for (account, device, request_type, checks) in &orphans {
+            if let Some(kind) = list_for(request_type) {
+                self.schedule_verification(*account, *device, kind, *checks, now)
+                    .await?;
+            }
+        }
+        Ok(orphans.len())
+    }
+
     /// An install was acknowledged: look at the managed list soon.
     pub(crate) async fn install_acknowledged(
         &self,

@@ -36,6 +36,9 @@ fn failure_detail(ja: String, en: String, error_number: Option<i32>) -> serde_js
 impl Services {
     /// One pass: advances every deployment that has something to do.
     pub async fn run_deployments_once(&self) -> Result<usize, DomainError> {
+        if let Err(e) = self.resume_verifications().await {
+            tracing::warn!("resuming verifications: {}", e.message(crate::Lang::En));
+        }
         let now = Timestamp::now();
         let leased = self.store.lease_deployments(now, LEASE_MILLIS, 20).await?;
         let count = leased.len();

@@ -70,4 +70,12 @@ pub trait JobStore: Send + Sync {
         account: AccountId,
         deployment: DeploymentId,
     ) -> StoreResult<Vec<(JobStatus, Option<super::JobHold>, i64)>>;
+    /// Devices with installs verifying since before `quiet_since` and no
+    /// managed-list query queued: a crash came between the acknowledgement
+    /// and queuing the query. `(account, device, request type, fewest checks)`.
+    async fn orphaned_verifications(
+        &self,
+        quiet_since: Timestamp,
+        limit: i64,
+    ) -> StoreResult<Vec<(AccountId, DeviceId, String, i64)>>;
 }

@@ -28,6 +28,7 @@ ALTER TABLE jobs ADD COLUMN verify_checks BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN detail TEXT;
 CREATE INDEX jobs_deployment ON jobs(deployment_id, status) WHERE deployment_id IS NOT NULL;
 CREATE INDEX jobs_held ON jobs(deployment_id) WHERE hold IS NOT NULL AND finished_at IS NULL;
+CREATE INDEX jobs_verifying ON jobs(updated_at) WHERE hold = 'verifying' AND finished_at IS NULL;
 
 -- The license operations a deployment wrote, found again after a restart.
 ALTER TABLE vpp_operations ADD COLUMN deployment_id BIGINT REFERENCES deployments(id) ON DELETE SET NULL;
