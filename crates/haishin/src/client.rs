@@ -60,6 +60,13 @@ pub enum ClientCommand {
         #[command(subcommand)]
         action: crate::client_vpp::VppAction,
     },
+    /// Deployments (配信): preview, create and follow, cancel, resend.
+    Deploy {
+        #[command(flatten)]
+        connection: Connection,
+        #[command(subcommand)]
+        action: crate::client_deploy::DeployAction,
+    },
     /// The audit log, newest first.
     Audit {
         #[command(flatten)]
@@ -216,6 +223,9 @@ pub async fn run(command: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Devices { connection, action } => org(Api { http, connection }, "devices", action).await,
         ClientCommand::Mdm { connection, action } => crate::client_mdm::run(&Api { http, connection }, action).await,
         ClientCommand::Vpp { connection, action } => crate::client_vpp::run(&Api { http, connection }, action).await,
+        ClientCommand::Deploy { connection, action } => {
+            crate::client_deploy::run(&Api { http, connection }, action).await
+        }
         ClientCommand::Audit { connection, limit } => {
             let api = Api { http, connection };
             let request = api.request(Method::GET, "/audit")?.query(&[("limit", limit)]);

@@ -2,8 +2,10 @@
 //! a group tree, users and a few hundred registered devices, plus the Apple
 //! simulator: a simulated APNs, a simulated Apps and Books service with a
 //! registered content token, and a fleet of iPhones and iPads that enroll
-//! through the real protocol and get app licenses, so a newcomer can try the
-//! API and CLI within a minute of cloning.
+//! through the real protocol. Then it deploys two apps to the fleet and
+//! tells how that went (module `demo_story`), so a newcomer sees the
+//! whole distribution story and can try the API and CLI within a minute or
+//! two of cloning.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -19,7 +21,7 @@ use haishin_domain::vpp::{LicenseOperation, VppAsset, VppToken};
 
 use crate::config::Config;
 use crate::sim::{self, SimulatedApple};
-use crate::{domain_error, sample, server, sim_vpp};
+use crate::{demo_story, domain_error, sample, server, sim_vpp};
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -33,12 +35,17 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 300)]
     pub devices: usize,
     /// How many simulated iPhones and iPads enroll through the real MDM
-    /// protocol, woken by the simulated APNs.
-    #[arg(long, default_value_t = 200)]
+    /// protocol, woken by the simulated APNs: a realistic mix (a few
+    /// percent locked, offline, App Store disabled, shared iPads, storage
+    /// full, users who cancel prompts, slow devices).
+    #[arg(long, default_value_t = 500)]
     pub fleet: usize,
 }
 
 const DEMO_LOGIN: &str = "demo-admin";
+/// Devices that hold the demo app's license before the deployment, assigned
+/// on their own: the deployment reuses them (L4) instead of assigning again.
+const ASSIGNED_BEFORE: usize = 50;
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let temp = match &args.dir {
@@ -65,6 +72,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         // fallback, kept short so a lost one does not hold the demo up.
         vpp_poll_after_seconds: 5,
         vpp_poll_every_seconds: 2,
+        // Demo devices answer within a second: push, verify and give up
+        // waiting for an offline one quickly, so the deployment's story
+        // is told within a minute.
+        push_interval_ms: 250,
+        push_timeout_seconds: 10,
+        repush_after_seconds: 30,
+        install_verify_first_check_ms: 500,
+        install_verify_max_interval_seconds: 2,
         ..Config::default()
     };
     server::init_logging(&Config {
@@ -86,7 +101,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                 &fleet_token,
                 fleet_group,
                 args.fleet,
-                "realistic",
+                sim::licensed_behaviour(apple_sim::Behaviour::realistic, &location),
             )
             .await?,
         )
@@ -96,6 +111,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let serials: Vec<String> = fleet
         .iter()
         .flat_map(|f| f.enrolled())
+        .take(ASSIGNED_BEFORE)
         .map(|d| d.serial_number().to_owned())
         .collect();
     // The running server's services: they know the public URL Apple posts
@@ -138,19 +154,53 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             fleet.enrolled().len()
         );
     }
+    let api_token = login.as_ref().map(|(_, token)| token.as_str());
     if let Some(apps_and_books) = &apps_and_books {
-        print_vpp(
-            apps_and_books,
-            &running.url(),
-            login.as_ref().map(|(_, token)| token.as_str()),
-        );
+        print_vpp(apps_and_books, &running.url(), api_token);
     }
+    if let (Some(fleet), Some(apps_and_books)) = (&fleet, &apps_and_books) {
+        // The story is worth telling, not worth stopping the server for;
+        // Ctrl-C while it is told stops both.
+        tokio::select! {
+            told = tell_story(&running, &actor, fleet, apps_and_books, GroupId(fleet_group), api_token) => {
+                if let Err(e) = told {
+                    eprintln!("  the demo deployment failed: {e:#}");
+                }
+            }
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    println!();
     println!("Press Ctrl-C to stop.");
     let result = running.wait().await;
     drop(fleet);
     vpp.shutdown();
     apple.apns.stop();
     result
+}
+
+/// Deploys two apps to the enrolled fleet once its first inventory is in,
+/// watches the jobs and says how it went.
+async fn tell_story(
+    running: &server::RunningServer,
+    actor: &Actor,
+    fleet: &apple_sim::Fleet,
+    vpp: &DemoVpp,
+    group: GroupId,
+    api_token: Option<&str>,
+) -> anyhow::Result<()> {
+    let enrolled = fleet.enrolled();
+    let behaviours: Vec<_> = enrolled.iter().map(|d| d.behaviour()).collect();
+    let offline = behaviours.iter().filter(|b| b.offline).count();
+    let locked = behaviours.iter().filter(|b| b.locked && !b.offline).count();
+    let services = &running.services;
+    demo_story::wait_for_first_inventory(services, actor, offline).await?;
+    let deployment = demo_story::deploy(services, actor, vpp.token.id, group).await?;
+    println!(
+        "  licenses are assigned by the server's worker, then the installs are released and verified against each device's managed app list; {offline} devices are offline and {locked} locked:"
+    );
+    let progress = demo_story::watch(services, actor, deployment.deployment.id, offline + locked).await?;
+    demo_story::print_summary(services, actor, &progress, &running.url(), api_token).await
 }
 
 fn print_vpp(demo: &DemoVpp, url: &str, api_token: Option<&str>) {
@@ -171,7 +221,7 @@ fn print_vpp(demo: &DemoVpp, url: &str, api_token: Option<&str>) {
     println!("  {} apps and books synced", demo.assets.len());
     match &demo.operation {
         Some(operation) => println!(
-            "  licenses of {} for {} devices: operation {} {} ({} of {} done{})",
+            "  licenses of {} assigned beforehand to {} devices: operation {} {} ({} of {} done{})",
             asset_name(&demo.assets, sim_vpp::DEMO_APP),
             operation.targets.len(),
             operation.id.0,

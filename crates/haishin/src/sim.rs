@@ -4,10 +4,12 @@
 //! profile and protocol.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use apple_sim::{ApnsSim, Behaviour, Fleet, HttpProfileSource, SimEnv};
+use apple_sim::vpp::LocationHandle;
+use apple_sim::{ApnsSim, Behaviour, Fleet, HttpProfileSource, LicensePolicy, SimEnv};
 use clap::Args;
 
 #[derive(Args)]
@@ -59,25 +61,54 @@ impl SimulatedApple {
     }
 }
 
-fn behaviour_fn(mix: &str) -> anyhow::Result<fn(usize) -> Behaviour> {
-    match mix {
+/// The `--mix` of `haishin sim`.
+pub fn mix(name: &str) -> anyhow::Result<fn(usize) -> Behaviour> {
+    match name {
         "realistic" => Ok(Behaviour::realistic),
         "ipad" => Ok(|_| Behaviour::ipad()),
         other => anyhow::bail!("--mix must be realistic or ipad, not {other:?}"),
     }
 }
 
-/// Enrolls `count` simulated devices, printing progress, and returns the
-/// fleet (which answers pushes for as long as it is kept).
+/// Device `index` behaves as `base(index)`, installs only what the
+/// simulated Apps and Books `location` licensed to its serial number (as a
+/// real device does with device-based licenses), finds the location's apps
+/// in its App Store as the location lists them (bundle id, version), and
+/// installs quickly.
+pub fn licensed_behaviour(
+    base: fn(usize) -> Behaviour,
+    location: &LocationHandle,
+) -> impl Fn(usize) -> Behaviour + Send + Sync + 'static {
+    let licenses = licensed_at(location);
+    let store = location.store_catalogue();
+    move |index| {
+        base(index)
+            .with_licenses(licenses.clone())
+            .with_store(store.clone())
+            .with_install_timing(Duration::from_millis(100), Duration::from_millis(300))
+    }
+}
+
+/// Licenses as Apple has them: a store install succeeds only when the
+/// location assigned the app to the device's serial number.
+pub fn licensed_at(location: &LocationHandle) -> LicensePolicy {
+    let location = location.clone();
+    LicensePolicy::Oracle(Arc::new(move |q| {
+        q.device_based && location.serial_holds_license(&q.itunes_store_id.to_string(), q.serial_number)
+    }))
+}
+
+/// Enrolls `count` simulated devices, each behaving as `behaviour(index)`
+/// says, printing progress, and returns the fleet (which answers pushes for
+/// as long as it is kept).
 pub async fn enroll_fleet(
     apple: &SimulatedApple,
     server: &str,
     token: &str,
     group: i64,
     count: usize,
-    mix: &str,
+    behaviour: impl Fn(usize) -> Behaviour + Send + Sync + 'static,
 ) -> anyhow::Result<Fleet> {
-    let behaviour = behaviour_fn(mix)?;
     let env = SimEnv::builder(HttpProfileSource::for_group(server, group).with_bearer(token))
         .apns(apple.apns.clone())
         .build()
@@ -107,6 +138,7 @@ pub async fn enroll_fleet(
 /// `haishin sim`: runs until Ctrl-C.
 pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     // Checked first: a missing argument should not cost a started simulator.
+    let base = mix(&args.mix)?;
     let fleet_target = if args.devices > 0 {
         let missing = |what: &str| anyhow::anyhow!("--{what} is needed to enroll devices (or pass --devices 0)");
         Some((
@@ -119,6 +151,7 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     };
     let apple = SimulatedApple::start(&args.apns_ca_out).await?;
     let (vpp, location) = crate::sim_vpp::start().await?;
+    let behaviour = licensed_behaviour(base, &location);
     crate::sim_vpp::write_token_file(&location, &args.vpp_token_out)?;
     println!("simulated APNs:            {}", apple.apns.base_url());
     println!("simulated Apps and Books:  {}", vpp.base_url());
@@ -149,7 +182,7 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
             while !http.get(&health).send().await.is_ok_and(|r| r.status().is_success()) {
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
-            let fleet = enroll_fleet(&apple, &server, &token, group, args.devices, &args.mix).await?;
+            let fleet = enroll_fleet(&apple, &server, &token, group, args.devices, behaviour).await?;
             println!("{} devices answer pushes; Ctrl-C to stop.", fleet.enrolled().len());
             Some(fleet)
         }

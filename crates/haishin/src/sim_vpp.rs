@@ -8,10 +8,11 @@ use std::path::Path;
 use anyhow::Context;
 use apple_sim::vpp::{AppInfo, AssetSpec, LocationHandle, LocationSpec, VppSim, VppSimOptions};
 
-/// 勤怠管理Pro: the app the demo assigns to its fleet. It has 1,000
-/// licenses, enough for the default fleet of 200 with room to try more.
+/// 勤怠管理Pro: the app the demo deploys to its fleet. It has 1,000
+/// licenses, enough for the default fleet of 500 with room to try more.
 pub const DEMO_APP: &str = "1459000101";
-/// 翻訳アシスタント: only a handful of licenses, to show a shortage.
+/// 翻訳アシスタント: only a handful of licenses; the demo deploys it too,
+/// to show a shortage (license-assignment-failed, with the remedy).
 pub const SCARCE_APP: &str = "1459000112";
 
 const MB: u64 = 1024 * 1024;

@@ -85,15 +85,16 @@ impl Inner {
 
         let authenticate = this.authenticate_message(&enrollment);
         this.check_in(&enrollment, Endpoint::Authenticate, authenticate).await?;
-        let token_update = this.token_update_message(&enrollment, &creds, None);
-        this.check_in(&enrollment, Endpoint::TokenUpdate, token_update).await?;
-
+        // A real device has its token from APNs before it can send it, so
+        // APNs knows it before the server's first push: register first.
         if let Some(apns) = this.env.apns() {
             apns.register(&enrollment.topic, &creds.token, this.device_waker.clone());
             if behaviour.offline {
                 apns.set_connected(&creds.token, false);
             }
         }
+        let token_update = this.token_update_message(&enrollment, &creds, None);
+        this.check_in(&enrollment, Endpoint::TokenUpdate, token_update).await?;
         *lock(&this.device_push) = Some(creds);
         *lock(&this.enrollment) = Some(Arc::clone(&enrollment));
         {
