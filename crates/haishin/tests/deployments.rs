@@ -307,12 +307,13 @@ async fn two_apps_to_a_fleet_with_licenses_short(backend: &str) {
     };
     let kind_of_job = |job: &Value| kind_of(index_of[&serial_of[&job["device_id"].as_i64().unwrap()]]);
     let mut refused_job = None;
+    let mut full_job = None;
     for job in &jobs {
         match (job["status"].as_str().unwrap(), kind_of_job(job)) {
             ("license_failed", _) => {}
             ("success", Kind::Healthy | Kind::OldOs) => {}
             ("device_error", Kind::Refuses) => refused_job = Some(job["id"].as_i64().unwrap()),
-            ("device_error", Kind::StorageFull) => {}
+            ("device_error", Kind::StorageFull) => full_job = Some(job["id"].as_i64().unwrap()),
             (status, kind) => panic!("{kind:?} device ended {status}: {job}"),
         }
     }
@@ -321,6 +322,11 @@ async fn two_apps_to_a_fleet_with_licenses_short(backend: &str) {
     let rows = diagnosis_rows(&detail);
     assert!(rows.iter().any(|r| r == "004-12063-user-rejected"), "{rows:?}");
     assert_eq!(detail["error_chain"]["ManagedStatus"], "UserRejected");
+    // An install accepted but never confirmed (no space): the seeds' row for
+    // 成功 without the app, confirmed by the free space, comes first.
+    let full = admin.get(&format!("/jobs/{}", full_job.expect("a full device"))).await;
+    assert_eq!(full["error_chain"]["ManagedStatus"], "Failed");
+    assert_eq!(diagnosis_rows(&full)[0], "003-success-storage", "{}", full["diagnosis"]);
 
     // Apple's side: each license once, counts consistent, and the devices
     // that got a license are exactly those haishin recorded.

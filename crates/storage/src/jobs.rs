@@ -89,13 +89,15 @@ fn is_head(now_arg: &str) -> String {
 /// The SQL condition "this job needs a push": never pushed (and past any
 /// NotNow back-off), or pushed long enough ago without being fetched, or
 /// delivered long ago without an answer (the device will resend it when
-/// woken); and not pushed too often already. `t` is the table alias with its dot, or empty.
+/// woken; also when it was delivered in a session nobody pushed for, and
+/// the answer was lost with a crash); and not pushed too often already. `t` is the table alias with its dot, or empty.
 fn needs_push(t: &str, repush_before: &str, max_pushes: &str) -> String {
     format!(
         "(({t}status IN ('scheduled', 'waiting') AND ({t}pushed_at IS NULL OR {t}pushed_at <= {repush_before}) \
            AND ({t}last_not_now_at IS NULL OR {t}last_not_now_at <= {repush_before})) \
          OR ({t}status IN ('push_sent', 'push_timeout') AND {t}pushed_at <= {repush_before}) \
-         OR ({t}status = 'running' AND {t}delivered_at <= {repush_before} AND {t}pushed_at <= {repush_before})) \
+         OR ({t}status = 'running' AND {t}delivered_at <= {repush_before} \
+             AND ({t}pushed_at IS NULL OR {t}pushed_at <= {repush_before}))) \
          AND {t}push_count < {max_pushes}"
     )
 }

@@ -17,6 +17,7 @@ use haishin_storage::on_both_backends;
 use haishin_storage::testing::TestDb;
 
 on_both_backends!(held_jobs_wait_without_blocking_the_queue);
+on_both_backends!(a_job_delivered_unpushed_whose_answer_was_lost_is_pushed_again);
 
 fn at(offset: i64) -> Timestamp {
     Timestamp(1_800_000_000_000 + offset)
@@ -189,5 +190,38 @@ async fn held_jobs_wait_without_blocking_the_queue(backend: &str) {
         .await
         .unwrap();
     assert_eq!(canceled, 0);
+    db.cleanup().await.ok();
+}
+
+/// A device asks for its next command within a session, so that job is
+/// delivered without a push of its own; if the server dies before the
+/// answer arrives, the job must still be pushed again later.
+async fn a_job_delivered_unpushed_whose_answer_was_lost_is_pushed_again(backend: &str) {
+    let db = TestDb::open(backend).await;
+    let store = &db.store;
+    let (account, root) = store.create_account("再送").await.unwrap();
+    let actor = Actor::system(account.id);
+    let input = DeviceInput {
+        group_id: GroupId(root.id.0),
+        display_name: "端末".into(),
+        ..Default::default()
+    };
+    let device = store.create_device(&actor, &input).await.unwrap().id;
+    let mut job = install(device, "LOST", JobContent::default());
+    job.content = None;
+    store.enqueue_jobs(&actor, &[job], at(0)).await.unwrap();
+    let delivered = store.next_delivery(account.id, device, at(1)).await.unwrap().unwrap();
+    assert_eq!(delivered.command_uuid, "LOST");
+    let policy = PushPolicy {
+        timeout_millis: 1_000,
+        repush_after_millis: 10_000,
+        max_pushes: 5,
+    };
+    assert!(
+        store.claim_pushes(&policy, at(5_000), 10).await.unwrap().is_empty(),
+        "too soon"
+    );
+    let pushed = store.claim_pushes(&policy, at(20_000), 10).await.unwrap();
+    assert_eq!(pushed.len(), 1, "the unanswered job is pushed again");
     db.cleanup().await.ok();
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::facts::{Finding, ServerFacts};
 use super::rows::ROWS;
-use super::{CodeMatch, Fact, KnowledgeRow, Trigger};
+use super::{CodeMatch, Fact, KnowledgeRow, Situation, Trigger};
 use crate::jobs::JobStatus;
 
 /// Why a row was listed.
@@ -60,7 +60,10 @@ pub fn diagnose(status: JobStatus, error_chain: Option<&ErrorChain>, facts: &Ser
 
     let mut ranked: Vec<((u8, bool, usize, usize), RowMatch)> = Vec::new();
     for (index, row) in ROWS.iter().enumerate() {
-        if !row.situation.applies_to(status) {
+        let unconfirmed_install = row.situation == Situation::SuccessWithoutApp
+            && status == JobStatus::DeviceError
+            && facts.install_not_confirmed;
+        if !row.situation.applies_to(status) && !unconfirmed_install {
             continue;
         }
         let confirmed_by = row.rule.confirmed_by.filter(|&fact| facts.holds(fact, error_chain));

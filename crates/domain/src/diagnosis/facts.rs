@@ -66,6 +66,10 @@ pub struct ServerFacts {
     pub as_of: Option<Timestamp>,
     /// The job installs the app from the App Store without a VPP license.
     pub distributed_without_vpp: bool,
+    /// The device accepted the install but its managed app list never
+    /// showed the app installed (J7): what the seeds' products report as
+    /// 成功 without the app, so those rows apply.
+    pub install_not_confirmed: bool,
 }
 
 /// Something the server found on its own, in both languages.

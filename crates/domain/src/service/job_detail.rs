@@ -115,6 +115,10 @@ impl Services {
             }
         }
         self.content_facts(account, &job, &mut facts).await?;
+        facts.install_not_confirmed = job
+            .error_chain
+            .as_ref()
+            .is_some_and(|chain| chain["Source"] == "ManagedApplicationList");
         let chain = job.error_chain.as_ref().and_then(stored_chain);
         let diagnosis = diagnose(job.status, chain.as_ref(), &facts);
         Ok(JobDetail { job, diagnosis, facts })

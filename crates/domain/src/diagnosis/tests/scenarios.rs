@@ -341,3 +341,25 @@ fn diagnosis_serialises_for_the_job_detail_api() {
         })
     );
 }
+
+#[test]
+fn an_install_the_managed_list_never_confirmed_gets_the_success_without_app_rows() {
+    // J7 turns the seeds' "成功 yet no app" into a device error; with too
+    // little space the storage row comes first, before the catch-alls.
+    let facts = ServerFacts {
+        install_not_confirmed: true,
+        license: Some(LicenseState::Assigned),
+        device_free_bytes: Some(10_000_000),
+        app_size_bytes: Some(50_000_000),
+        ..ServerFacts::default()
+    };
+    let d = diagnose(JobStatus::DeviceError, None, &facts);
+    assert_eq!(d.row_ids()[0], "003-success-storage", "{:?}", d.row_ids());
+    // Without the flag a device error never shows the success rows.
+    let plain = ServerFacts {
+        install_not_confirmed: false,
+        ..facts
+    };
+    let d = diagnose(JobStatus::DeviceError, None, &plain);
+    assert!(!d.row_ids().contains(&"003-success-storage"));
+}
