@@ -21,7 +21,6 @@ use crate::service::Services;
 use crate::time_util::{Timestamp, millis_to_rfc3339};
 use crate::vpp::VppAsset;
 use crate::vpp::apple::require_writable;
-use crate::vpp::store::LicenseFilter;
 
 const DAY_MILLIS: i64 = 86_400_000;
 
@@ -278,15 +277,7 @@ impl Services {
         let mut licensed = HashSet::new();
         let mut vpp_users: HashMap<(VppTokenId, UserId), String> = HashMap::new();
         for (item, asset) in &assets {
-            let filter = LicenseFilter {
-                token_id: Some(item.token_id),
-                adam_id: Some(item.adam_id.clone()),
-                limit: Some(i64::MAX),
-                ..Default::default()
-            };
-            for license in self.store.list_licenses(actor.account_id, &filter).await? {
-                licensed.insert((license.adam_id, license.target));
-            }
+            self.add_licenses_of(actor.account_id, item, &mut licensed).await?;
             let by_user =
                 asset.product_type.eq_ignore_ascii_case("book") || request.license_mode == LicenseMode::Manual;
             if by_user {

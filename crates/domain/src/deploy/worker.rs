@@ -225,17 +225,28 @@ impl Services {
             .iter()
             .filter(|i| wanted.contains(i.adam_id.as_str()))
         {
-            let filter = LicenseFilter {
-                token_id: Some(item.token_id),
-                adam_id: Some(item.adam_id.clone()),
-                limit: Some(i64::MAX),
-                ..Default::default()
-            };
-            for license in self.store.list_licenses(account, &filter).await? {
-                licensed.insert((license.adam_id, license.target));
-            }
+            self.add_licenses_of(account, item, &mut licensed).await?;
         }
         Ok(licensed)
+    }
+
+    /// Adds the licenses of one item held now, as `(adamId, target)`.
+    pub(super) async fn add_licenses_of(
+        &self,
+        account: AccountId,
+        item: &super::DeployItem,
+        licensed: &mut HashSet<(String, LicenseTarget)>,
+    ) -> Result<(), DomainError> {
+        let filter = LicenseFilter {
+            token_id: Some(item.token_id),
+            adam_id: Some(item.adam_id.clone()),
+            limit: Some(i64::MAX),
+            ..Default::default()
+        };
+        for license in self.store.list_licenses(account, &filter).await? {
+            licensed.insert((license.adam_id, license.target));
+        }
+        Ok(())
     }
 
     /// Sends an install again (a new CommandUUID) after the user refused it
