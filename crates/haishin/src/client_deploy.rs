@@ -38,12 +38,8 @@ pub enum DeployAction {
 
 fn request_body(file: &std::path::Path) -> anyhow::Result<Value> {
     let text = read_text(file)?;
-    serde_json::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "{}: JSONとして読めません / not valid JSON: {e}",
-            file.display()
-        )
-    })
+    serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: JSONとして読めません / not valid JSON: {e}", file.display()))
 }
 
 /// A bar of `width` cells for `part` of `whole`.
@@ -53,7 +49,11 @@ fn bar(part: i64, whole: i64, width: usize) -> String {
     } else {
         0
     };
-    format!("{}{}", "█".repeat(filled.min(width)), "░".repeat(width - filled.min(width)))
+    format!(
+        "{}{}",
+        "█".repeat(filled.min(width)),
+        "░".repeat(width - filled.min(width))
+    )
 }
 
 /// The progress of a deployment, one line per status.
@@ -147,9 +147,7 @@ pub(crate) async fn run(api: &Api, action: DeployAction) -> anyhow::Result<()> {
         }
         DeployAction::Create { file, no_wait } => {
             let body = request_body(&file)?;
-            let response = api
-                .send(api.request(Method::POST, "/deployments")?.json(&body))
-                .await?;
+            let response = api.send(api.request(Method::POST, "/deployments")?.json(&body)).await?;
             let created: Value = response.json().await?;
             let id = created["id"].as_i64().unwrap_or_default();
             if no_wait {
@@ -163,8 +161,7 @@ pub(crate) async fn run(api: &Api, action: DeployAction) -> anyhow::Result<()> {
             if watch {
                 follow(api, id).await
             } else {
-                api.json(api.request(Method::GET, &format!("/deployments/{id}"))?)
-                    .await
+                api.json(api.request(Method::GET, &format!("/deployments/{id}"))?).await
             }
         }
         DeployAction::Cancel { id } => {
