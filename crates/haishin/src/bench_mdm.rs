@@ -38,6 +38,11 @@ pub enum BenchCommands {
     /// The MDM command path with N simulated devices: haishin on each
     /// backend next to a baseline server without a database.
     Mdm(MdmBench),
+    /// One app to N simulated devices with automatic licenses: time to
+    /// licenses assigned, commands delivered and installs verified.
+    Deploy(crate::bench_deploy::DeployBench),
+    /// Job console queries over N synthetic jobs, p50/p99 per filter.
+    Console(crate::bench_console::ConsoleBench),
     #[command(flatten)]
     Other(bench::BenchCommand),
 }
@@ -118,6 +123,8 @@ pub async fn run(command: BenchCommands) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        BenchCommands::Deploy(args) => crate::bench_deploy::run(&args).await,
+        BenchCommands::Console(args) => crate::bench_console::run(&args).await,
         BenchCommands::Other(command) => bench::run(command).await,
     }
 }
@@ -316,7 +323,7 @@ async fn run_haishin(backend: &str, args: &MdmBench) -> anyhow::Result<ServerFig
     result
 }
 
-fn dom<T>(result: Result<T, haishin_domain::DomainError>) -> anyhow::Result<T> {
+pub(crate) fn dom<T>(result: Result<T, haishin_domain::DomainError>) -> anyhow::Result<T> {
     result.map_err(domain_error)
 }
 
@@ -367,7 +374,7 @@ async fn measure_haishin(
 /// Enrollment queued two inventory jobs per device, run through pushes;
 /// waits until none is unfinished, polling every device once if the pushes
 /// leave some behind.
-async fn wait_until_idle(
+pub(crate) async fn wait_until_idle(
     backend: &str,
     services: &Services,
     account: AccountId,
@@ -445,7 +452,7 @@ async fn check_jobs(
 }
 
 /// A push certificate like Apple's: the topic in the subject UID.
-fn push_certificate() -> anyhow::Result<(String, String)> {
+pub(crate) fn push_certificate() -> anyhow::Result<(String, String)> {
     const TOPIC: &str = "com.apple.mgmt.External.00000000-0000-4000-8000-0000000be4c0";
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
     let mut params = rcgen::CertificateParams::default();

@@ -3,6 +3,8 @@
 
 pub mod background;
 pub mod bench;
+pub mod bench_console;
+pub mod bench_deploy;
 pub mod bench_mdm;
 pub mod client;
 pub mod client_deploy;
