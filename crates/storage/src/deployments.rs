@@ -185,7 +185,9 @@ impl DeploymentStore for SqlStore {
         now: Timestamp,
     ) -> StoreResult<bool> {
         let mut tx = self.write.begin().await.db()?;
-        let mut q = Query::new("UPDATE deployments SET status = 'licensing', ");
+        // The lease is given up with the step done, so Apple's answer
+        // (which wakes the worker) is acted on at once.
+        let mut q = Query::new("UPDATE deployments SET status = 'licensing', lease_until = 0, ");
         q.push_arg("updated_at = {}", Arg::Int(now.0))
             .push_arg(" WHERE id = {} AND status = 'scheduled'", Arg::Int(deployment.id.0));
         if q.as_query().execute(&mut *tx).await.db()?.rows_affected() != 1 {
