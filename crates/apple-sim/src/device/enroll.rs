@@ -94,7 +94,13 @@ impl Inner {
             }
         }
         let token_update = this.token_update_message(&enrollment, &creds, None);
-        this.check_in(&enrollment, Endpoint::TokenUpdate, token_update).await?;
+        if let Err(refused) = this.check_in(&enrollment, Endpoint::TokenUpdate, token_update).await {
+            // Not enrolled after all: the token is dropped with the attempt.
+            if let Some(apns) = this.env.apns() {
+                apns.unregister(&creds.token);
+            }
+            return Err(refused);
+        }
         *lock(&this.device_push) = Some(creds);
         *lock(&this.enrollment) = Some(Arc::clone(&enrollment));
         {
