@@ -22,9 +22,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args;
 use haishin_domain::auth::{Actor, Role};
-use haishin_domain::deploy::{
-    DeployItem, DeploymentRequest, DeploymentSummary, DeviceSelection, LicenseMode, TargetOs,
-};
+use haishin_domain::deploy::DeploymentSummary;
 use haishin_domain::ids::{AccountId, DeploymentId, JobId, VppTokenId};
 use haishin_domain::jobs::{JobQuery, JobStatus};
 use haishin_domain::service::Services;
@@ -186,21 +184,7 @@ impl Data {
     /// Devices `C000001`…, and the deployments (one per tenth wave).
     fn setup_script(&self, client: &Client) -> anyhow::Result<String> {
         let (account, group, start) = (self.account, self.group, self.start);
-        let request = DeploymentRequest {
-            name: None,
-            items: vec![DeployItem {
-                token_id: VppTokenId(1),
-                adam_id: "1000001".into(),
-            }],
-            target_os: TargetOs::Ios,
-            license_mode: LicenseMode::Auto,
-            devices: DeviceSelection {
-                all: true,
-                ..Default::default()
-            },
-            options: Default::default(),
-            run_at: None,
-        };
+        let request = crate::bench_deploy::one_app_to_every_device(VppTokenId(1), "1000001");
         let summary = DeploymentSummary {
             devices_selected: self.devices as i64,
             installs: self.devices as i64,

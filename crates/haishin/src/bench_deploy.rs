@@ -15,7 +15,6 @@ use anyhow::Context;
 use apple_sim::vpp::{AppInfo, AssetSpec, LocationHandle, LocationSpec, VppSim, VppSimOptions};
 use apple_sim::{ApnsSim, Behaviour, Fleet, HttpProfileSource, LicensePolicy, SimEnv};
 use clap::Args;
-use haishin_domain::auth::{Actor, Role};
 use haishin_domain::deploy::{
     DeployItem, DeploymentProgress, DeploymentRequest, DeploymentStatus, DeviceSelection, LicenseMode, TargetOs,
 };
@@ -24,7 +23,7 @@ use haishin_secrets::MasterKey;
 use haishin_storage::SqlStore;
 use haishin_storage::testing::TestDb;
 
-use crate::bench_mdm::{dom, push_certificate, wait_until_idle};
+use crate::bench_mdm::{BenchAccount, bench_account, dom, wait_until_idle};
 use crate::config::Config;
 use crate::server::{self, RunningServer};
 
@@ -161,17 +160,12 @@ async fn measure(
     args: &DeployBench,
 ) -> anyhow::Result<DeployFigures> {
     let services = &running.services;
-    let (account, root) = dom(services.create_account("ベンチ株式会社").await)?;
-    let system = Actor::system(account.id);
-    let admin = dom(services
-        .create_admin(&system, "bench", "bench", Role::AccountAdmin, "bench-pass")
-        .await)?;
-    let actor = Actor::admin(&admin);
-    let api_token = dom(services.create_api_token(&actor, "bench", None).await)?;
-    let (certificate, key) = push_certificate()?;
-    dom(services
-        .upload_push_certificate(&actor, &certificate, &key, false)
-        .await)?;
+    let BenchAccount {
+        account,
+        root,
+        actor,
+        api_token,
+    } = bench_account(services).await?;
     let token = dom(services
         .register_vpp_token(&actor, root.id, &location.token_file_contents())
         .await)?;
@@ -209,21 +203,7 @@ async fn measure(
     let setup_requests = location.snapshot().requests;
     let setup_notifications = vpp.counters().notifications.delivered;
 
-    let request = DeploymentRequest {
-        name: None,
-        items: vec![DeployItem {
-            token_id: token.id,
-            adam_id: APP.into(),
-        }],
-        target_os: TargetOs::Ios,
-        license_mode: LicenseMode::Auto,
-        devices: DeviceSelection {
-            all: true,
-            ..Default::default()
-        },
-        options: Default::default(),
-        run_at: None,
-    };
+    let request = one_app_to_every_device(token.id, APP);
     eprintln!("[{backend}] deploying to {enrolled} devices…");
     let started = Instant::now();
     let mut progress = dom(services.create_deployment(&actor, &request).await)?;
@@ -408,4 +388,24 @@ fn to_text(args: &DeployBench, figures: &[DeployFigures]) -> String {
         }
     }
     out
+}
+
+/// One app to every device of the account, automatic licenses: what both
+/// deployment benchmarks deploy.
+pub(crate) fn one_app_to_every_device(token_id: haishin_domain::ids::VppTokenId, adam_id: &str) -> DeploymentRequest {
+    DeploymentRequest {
+        name: None,
+        items: vec![DeployItem {
+            token_id,
+            adam_id: adam_id.into(),
+        }],
+        target_os: TargetOs::Ios,
+        license_mode: LicenseMode::Auto,
+        devices: DeviceSelection {
+            all: true,
+            ..Default::default()
+        },
+        options: Default::default(),
+        run_at: None,
+    }
 }

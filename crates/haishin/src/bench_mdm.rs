@@ -334,17 +334,12 @@ async fn measure_haishin(
     args: &MdmBench,
 ) -> anyhow::Result<ServerFigures> {
     let services = &running.services;
-    let (account, root) = dom(services.create_account("ベンチ株式会社").await)?;
-    let system = Actor::system(account.id);
-    let admin = dom(services
-        .create_admin(&system, "bench", "bench", Role::AccountAdmin, "bench-pass")
-        .await)?;
-    let actor = Actor::admin(&admin);
-    let token = dom(services.create_api_token(&actor, "bench", None).await)?;
-    let (certificate, key) = push_certificate()?;
-    dom(services
-        .upload_push_certificate(&actor, &certificate, &key, false)
-        .await)?;
+    let BenchAccount {
+        account,
+        root,
+        actor,
+        api_token: token,
+    } = bench_account(services).await?;
     let profiles = HttpProfileSource::for_group(&running.url(), root.id.0).with_bearer(token.secret.expose());
     let env = SimEnv::builder(profiles).apns(apns.clone()).build()?;
     let mut drive = Drive::default();
@@ -449,6 +444,35 @@ async fn check_jobs(
         }
     }
     Ok(ours.len() - failed)
+}
+
+/// The account a benchmark drives: an admin, its API token, and a push
+/// certificate so devices can be woken.
+pub(crate) struct BenchAccount {
+    pub account: haishin_domain::auth::Account,
+    pub root: haishin_domain::org::Group,
+    pub actor: Actor,
+    pub api_token: haishin_domain::service::CreatedToken,
+}
+
+pub(crate) async fn bench_account(services: &Services) -> anyhow::Result<BenchAccount> {
+    let (account, root) = dom(services.create_account("ベンチ株式会社").await)?;
+    let system = Actor::system(account.id);
+    let admin = dom(services
+        .create_admin(&system, "bench", "bench", Role::AccountAdmin, "bench-pass")
+        .await)?;
+    let actor = Actor::admin(&admin);
+    let api_token = dom(services.create_api_token(&actor, "bench", None).await)?;
+    let (certificate, key) = push_certificate()?;
+    dom(services
+        .upload_push_certificate(&actor, &certificate, &key, false)
+        .await)?;
+    Ok(BenchAccount {
+        account,
+        root,
+        actor,
+        api_token,
+    })
 }
 
 /// A push certificate like Apple's: the topic in the subject UID.
