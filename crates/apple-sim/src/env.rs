@@ -22,6 +22,10 @@ pub struct SimEnv {
 
 struct EnvInner {
     client: reqwest::Client,
+    /// Bounds the command sessions in flight: every device of a simulated
+    /// fleet lives in one process, whose open files (two per loopback
+    /// connection) would run out when a push reaches 100,000 devices at once.
+    sessions: Arc<tokio::sync::Semaphore>,
     stats: LatencyRecorder,
     apns: Option<ApnsSim>,
     profiles: Arc<dyn ProfileSource>,
@@ -41,6 +45,7 @@ pub struct SimEnvBuilder {
     apns: Option<ApnsSim>,
     roots: Vec<String>,
     timeout: Duration,
+    max_sessions: usize,
 }
 
 impl SimEnv {
@@ -51,7 +56,16 @@ impl SimEnv {
             apns: None,
             roots: Vec::new(),
             timeout: Duration::from_secs(30),
+            max_sessions: 4096,
         }
+    }
+
+    /// Waits for a turn to run a command session (see `max_sessions`).
+    pub(crate) async fn session_turn(&self) -> tokio::sync::OwnedSemaphorePermit {
+        Arc::clone(&self.inner.sessions)
+            .acquire_owned()
+            .await
+            .expect("the session semaphore is never closed")
     }
 
     /// Every device's request timings.
@@ -130,6 +144,14 @@ impl SimEnvBuilder {
         self
     }
 
+    /// Command sessions of all devices in flight at once, at most (4,096 by
+    /// default); more devices woken together wait their turn.
+    #[must_use]
+    pub fn max_sessions(mut self, sessions: usize) -> Self {
+        self.max_sessions = sessions.max(1);
+        self
+    }
+
     /// Per-request timeout (30 s by default).
     #[must_use]
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
@@ -156,6 +178,7 @@ impl SimEnvBuilder {
         Ok(SimEnv {
             inner: Arc::new(EnvInner {
                 client,
+                sessions: Arc::new(tokio::sync::Semaphore::new(self.max_sessions)),
                 stats: LatencyRecorder::new(),
                 apns: self.apns,
                 profiles: self.profiles,

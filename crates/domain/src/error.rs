@@ -104,6 +104,8 @@ pub enum Entity {
     VppOperation,
     Job,
     Deployment,
+    AppRule,
+    VppAsset,
 }
 
 impl Entity {
@@ -120,6 +122,8 @@ impl Entity {
             Entity::VppOperation => ("ライセンス操作", "license operation"),
             Entity::Job => ("ジョブ", "job"),
             Entity::Deployment => ("配信", "deployment"),
+            Entity::AppRule => ("自動配信の設定", "app rule"),
+            Entity::VppAsset => ("アプリ/ブック", "app or book"),
         }
     }
 }

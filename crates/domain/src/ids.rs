@@ -42,4 +42,6 @@ id_type!(
     VppOperationId,
     /// One distribution of apps or books to a set of devices (配信).
     DeploymentId,
+    /// An app that goes to devices by itself: auto-install or self-service (D5).
+    AppRuleId,
 );

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use apple_sim::vpp::{AppInfo, AssetSpec, LocationHandle, LocationSpec, VppSim, VppSimOptions};
-use apple_sim::{ApnsSim, Behaviour, Fleet, HttpProfileSource, LicensePolicy, SimEnv};
+use apple_sim::{ApnsSim, Behaviour, Fleet, HttpProfileSource, SimEnv};
 use clap::Args;
 use haishin_domain::deploy::{
     DeployItem, DeploymentProgress, DeploymentRequest, DeploymentStatus, DeviceSelection, LicenseMode, TargetOs,
@@ -171,12 +171,7 @@ async fn measure(
         .await)?;
 
     // Devices install only what Apple licensed to their serial number.
-    let licenses = {
-        let location = location.clone();
-        LicensePolicy::Oracle(Arc::new(move |q| {
-            q.device_based && location.serial_holds_license(&q.itunes_store_id.to_string(), q.serial_number)
-        }))
-    };
+    let licenses = location.license_policy();
     let profiles = HttpProfileSource::for_group(&running.url(), root.id.0).with_bearer(api_token.secret.expose());
     let env = SimEnv::builder(profiles).apns(apns.clone()).build()?;
     eprintln!("[{backend}] enrolling {} devices…", args.devices);

@@ -60,7 +60,8 @@ pub enum ClientCommand {
         #[command(subcommand)]
         action: crate::client_vpp::VppAction,
     },
-    /// Deployments (配信): preview, create and follow, cancel, resend.
+    /// Deployments (配信): preview, create and follow, cancel, resend;
+    /// auto-install and portal rules, automatic updates, portal links.
     Deploy {
         #[command(flatten)]
         connection: Connection,
@@ -150,6 +151,11 @@ pub(crate) struct Api {
 }
 
 impl Api {
+    /// The server's address, for links to hand out.
+    pub(crate) fn base_url(&self) -> &str {
+        self.connection.url.trim_end_matches('/')
+    }
+
     pub(crate) fn request(&self, method: Method, path: &str) -> anyhow::Result<RequestBuilder> {
         let token = self
             .connection

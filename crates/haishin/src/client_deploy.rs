@@ -34,6 +34,37 @@ pub enum DeployAction {
     Cancel { id: i64 },
     /// Send an install again that the user refused or that failed (再送).
     Resend { job: i64 },
+    /// Auto-install and self-service rules (自動インストールアプリケーション, ポータル).
+    Rules {
+        #[command(subcommand)]
+        action: RuleAction,
+    },
+    /// Turn automatic updates of one app on or off.
+    AutoUpdate {
+        token: i64,
+        adam_id: String,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
+    /// A signed link to a device's self-service portal.
+    PortalLink {
+        device: i64,
+        /// Days the link is valid (1-366, 30 by default).
+        #[arg(long)]
+        days: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RuleAction {
+    /// Every rule, with how many devices each was applied to.
+    List,
+    /// Create a rule from a JSON file (the body of `POST /api/v1/app-rules`).
+    Create { file: PathBuf },
+    /// Delete a rule; installed apps and their licenses stay.
+    Delete { id: i64 },
+    /// Look at every device of the rule's group again.
+    Reapply { id: i64 },
 }
 
 fn request_body(file: &std::path::Path) -> anyhow::Result<Value> {
@@ -170,6 +201,42 @@ pub(crate) async fn run(api: &Api, action: DeployAction) -> anyhow::Result<()> {
         }
         DeployAction::Resend { job } => {
             api.json(api.request(Method::POST, &format!("/jobs/{job}/resend"))?)
+                .await
+        }
+        DeployAction::Rules { action } => run_rules(api, action).await,
+        DeployAction::AutoUpdate { token, adam_id, state } => {
+            let path = format!("/vpp/tokens/{token}/assets/{adam_id}/auto-update");
+            let body = serde_json::json!({ "enabled": state == "on" });
+            api.json(api.request(Method::PUT, &path)?.json(&body)).await
+        }
+        DeployAction::PortalLink { device, days } => {
+            let query = days.map(|d| format!("?days={d}")).unwrap_or_default();
+            let response = api
+                .send(api.request(Method::POST, &format!("/devices/{device}/portal-link{query}"))?)
+                .await?;
+            let link: Value = response.json().await?;
+            eprintln!("有効期限 / expires: {}", link["expires_at"]);
+            println!("{}{}", api.base_url(), link["path"].as_str().unwrap_or_default());
+            Ok(())
+        }
+    }
+}
+
+async fn run_rules(api: &Api, action: RuleAction) -> anyhow::Result<()> {
+    match action {
+        RuleAction::List => api.json(api.request(Method::GET, "/app-rules")?).await,
+        RuleAction::Create { file } => {
+            let body = request_body(&file)?;
+            api.json(api.request(Method::POST, "/app-rules")?.json(&body)).await
+        }
+        RuleAction::Delete { id } => {
+            api.send(api.request(Method::DELETE, &format!("/app-rules/{id}"))?)
+                .await?;
+            eprintln!("削除しました / deleted");
+            Ok(())
+        }
+        RuleAction::Reapply { id } => {
+            api.json(api.request(Method::POST, &format!("/app-rules/{id}/reapply"))?)
                 .await
         }
     }

@@ -99,6 +99,19 @@ pub struct Config {
     /// An install the managed app list has not confirmed after this long
     /// ends as a device error.
     pub install_verify_timeout_minutes: u64,
+    /// D5: auto-install rules are looked at when a device's app list
+    /// arrives, a device changes group or a rule changes, and at least
+    /// this often.
+    pub auto_install_check_seconds: u64,
+    /// Automatic updates of apps whose store version moved: a pass this
+    /// often ...
+    pub auto_update_interval_seconds: u64,
+    /// ... updating at most this many devices per account, so a fleet is
+    /// not hit at once. 0 turns automatic updates off.
+    pub auto_update_devices_per_pass: usize,
+    /// App metadata (store version, size, minimum OS) older than this is
+    /// looked up again at the next sync, so a new version is noticed.
+    pub vpp_metadata_refresh_hours: i64,
 }
 
 impl Default for Config {
@@ -143,6 +156,10 @@ impl Default for Config {
             install_verify_first_check_ms: 2000,
             install_verify_max_interval_seconds: 300,
             install_verify_timeout_minutes: 24 * 60,
+            auto_install_check_seconds: 30,
+            auto_update_interval_seconds: 15 * 60,
+            auto_update_devices_per_pass: 500,
+            vpp_metadata_refresh_hours: 24,
         }
     }
 }
@@ -153,6 +170,13 @@ impl Config {
             first_check_millis: self.install_verify_first_check_ms.max(10) as i64,
             max_interval_millis: (self.install_verify_max_interval_seconds.max(1) * 1000) as i64,
             timeout_millis: (self.install_verify_timeout_minutes.max(1) * 60_000) as i64,
+        }
+    }
+
+    pub fn auto_update_settings(&self) -> haishin_domain::deploy::AutoUpdateSettings {
+        haishin_domain::deploy::AutoUpdateSettings {
+            every: std::time::Duration::from_secs(self.auto_update_interval_seconds.max(1)),
+            batch: self.auto_update_devices_per_pass,
         }
     }
 
@@ -172,6 +196,7 @@ impl Config {
             poll_after_millis: self.vpp_poll_after_seconds.max(0) * 1000,
             poll_every_millis: self.vpp_poll_every_seconds.max(0) * 1000,
             low_license_threshold: self.vpp_low_license_threshold,
+            metadata_max_age_millis: self.vpp_metadata_refresh_hours.max(0) * 3_600_000,
             retry: apple_vpp::RetryPolicy {
                 initial_delay: std::time::Duration::from_millis(self.vpp_retry_initial_ms),
                 max_delay: std::time::Duration::from_millis(self.vpp_retry_initial_ms.saturating_mul(30)),

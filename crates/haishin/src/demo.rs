@@ -56,6 +56,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .dir
         .clone()
         .unwrap_or_else(|| temp.as_ref().expect("temp dir").path().to_path_buf());
+    // `--dir` names where the data goes; a first run creates it.
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
     let apple = SimulatedApple::start(&data_dir.join("simulated-apns-ca.pem")).await?;
     let (vpp, location) = sim_vpp::start().await?;
     let config = Config {
@@ -200,7 +202,8 @@ async fn tell_story(
         "  licenses are assigned by the server's worker, then the installs are released and verified against each device's managed app list; {offline} devices are offline and {locked} locked:"
     );
     let progress = demo_story::watch(services, actor, deployment.deployment.id, offline + locked).await?;
-    demo_story::print_summary(services, actor, &progress, &running.url(), api_token).await
+    demo_story::print_summary(services, actor, &progress, &running.url(), api_token).await?;
+    demo_story::offer_apps_by_themselves(services, actor, vpp.token.id, group, &running.url(), api_token).await
 }
 
 fn print_vpp(demo: &DemoVpp, url: &str, api_token: Option<&str>) {

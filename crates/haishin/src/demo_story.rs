@@ -352,3 +352,68 @@ pub async fn print_summary(
     }
     Ok(())
 }
+
+/// D5 to try after the story: 社内ポータル is installed automatically on
+/// devices moved into a new group 新入社員, and 乗換案内ナビ is offered in the
+/// self-service portal of the fleet's group, with a link for one device.
+pub async fn offer_apps_by_themselves(
+    services: &Services,
+    actor: &Actor,
+    token: VppTokenId,
+    group: GroupId,
+    url: &str,
+    api_token: Option<&str>,
+) -> anyhow::Result<()> {
+    use haishin_domain::deploy::{AppRuleInput, RuleMode, TargetOs};
+    let newcomers = services.create_group(actor, None, "新入社員").await?;
+    let rule = |adam_id: &str, mode, group_id| AppRuleInput {
+        token_id: token,
+        adam_id: adam_id.to_owned(),
+        mode,
+        target_os: TargetOs::Ios,
+        group_id: Some(group_id),
+        include_subgroups: true,
+        options: Default::default(),
+        enabled: true,
+    };
+    services
+        .create_app_rule(actor, &rule("1500000401", RuleMode::AutoInstall, newcomers.id))
+        .await?;
+    services
+        .create_app_rule(actor, &rule("1500000402", RuleMode::SelfService, group))
+        .await?;
+    let device = services
+        .search_devices(
+            actor,
+            &haishin_domain::org::DeviceSearch {
+                group_id: Some(group),
+                per_page: Some(1),
+                ..Default::default()
+            },
+        )
+        .await?
+        .items
+        .into_iter()
+        .next();
+    let auth = format!("curl -H 'Authorization: Bearer {}'", api_token.unwrap_or("<API token>"));
+    println!();
+    println!("Apps that go by themselves (自動インストール・ポータル):");
+    println!(
+        "  社内ポータル is installed on every device moved into group {} (新入社員), by SYSTEM:",
+        newcomers.id
+    );
+    if let Some(device) = &device {
+        println!(
+            "  {auth} -X PATCH -H 'Content-Type: application/json' -d '{{\"group_id\": {}}}' '{url}/api/v1/devices/{}'",
+            newcomers.id, device.id
+        );
+        let link = services.portal_link(actor, device.id, Some(30)).await?;
+        println!(
+            "  乗換案内ナビ is offered in the self-service portal of every device of group {group}; 端末 {}'s portal (open it in a browser):",
+            device.device_number
+        );
+        println!("  {url}{}", link.path);
+    }
+    println!("  {auth} '{url}/api/v1/app-rules'");
+    Ok(())
+}

@@ -184,6 +184,19 @@ pub async fn start_with_store(
         Duration::from_secs(config.expiry_check_seconds.max(1)),
         stop_rx.clone(),
     ));
+    let rules_task = {
+        let services = services.clone();
+        let every = Duration::from_secs(config.auto_install_check_seconds.max(1));
+        let updates = config.auto_update_settings();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            services
+                .run_app_rules(every, updates, async move {
+                    let _ = stop.wait_for(|stop| *stop).await;
+                })
+                .await
+        })
+    };
     let retention_task = tokio::spawn(crate::background::purge_jobs_periodically(
         services.clone(),
         stop_rx.clone(),
@@ -210,6 +223,7 @@ pub async fn start_with_store(
         let _ = pusher_task.await;
         let _ = statistics_task.await;
         let _ = vpp_task.await;
+        let _ = rules_task.await;
         let _ = retention_task.await;
         served
     });

@@ -4,12 +4,11 @@
 //! profile and protocol.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use apple_sim::vpp::LocationHandle;
-use apple_sim::{ApnsSim, Behaviour, Fleet, HttpProfileSource, LicensePolicy, SimEnv};
+use apple_sim::{ApnsSim, Behaviour, Fleet, HttpProfileSource, SimEnv};
 use clap::Args;
 
 #[derive(Args)]
@@ -79,7 +78,7 @@ pub fn licensed_behaviour(
     base: fn(usize) -> Behaviour,
     location: &LocationHandle,
 ) -> impl Fn(usize) -> Behaviour + Send + Sync + 'static {
-    let licenses = licensed_at(location);
+    let licenses = location.license_policy();
     let store = location.store_catalogue();
     move |index| {
         base(index)
@@ -87,15 +86,6 @@ pub fn licensed_behaviour(
             .with_store(store.clone())
             .with_install_timing(Duration::from_millis(100), Duration::from_millis(300))
     }
-}
-
-/// Licenses as Apple has them: a store install succeeds only when the
-/// location assigned the app to the device's serial number.
-pub fn licensed_at(location: &LocationHandle) -> LicensePolicy {
-    let location = location.clone();
-    LicensePolicy::Oracle(Arc::new(move |q| {
-        q.device_based && location.serial_holds_license(&q.itunes_store_id.to_string(), q.serial_number)
-    }))
 }
 
 /// Enrolls `count` simulated devices, each behaving as `behaviour(index)`

@@ -123,6 +123,22 @@ async fn operator_workflow_with_the_binary() {
         "{refused:?}"
     );
 
+    // D5 from the shell: no rules yet, and a portal link that opens.
+    let rules = output(client(&["deploy", "rules", "list"]));
+    assert_eq!(rules.trim(), "[]", "{rules}");
+    let link = output(client(&["deploy", "portal-link", "1", "--days", "3"]));
+    let link = link.trim();
+    assert!(link.starts_with(&format!("{base}/portal/1.1.")), "{link}");
+    let portal = http.get(link).header("accept-language", "en").send().await.unwrap();
+    assert_eq!(portal.status(), 200);
+    assert!(
+        portal
+            .text()
+            .await
+            .unwrap()
+            .contains("No apps are offered to this device.")
+    );
+
     // Console login with the generated password.
     let login = http
         .post(format!("{base}/api/v1/session"))
@@ -188,6 +204,9 @@ async fn operator_workflow_with_the_binary() {
         "/api/v1/mdm/push-certificate",
         "/api/v1/mdm/enrollment-profile",
         "/api/v1/audit",
+        "/api/v1/app-rules",
+        "/api/v1/devices/{id}/portal-link",
+        "/api/v1/portal/{ticket}/apps",
     ] {
         assert!(paths.contains_key(path), "OpenAPI lacks {path}");
     }

@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use apple_sim::vpp::{AssetSpec, LocationHandle, LocationSpec, VppSim, VppSimOptions};
-use apple_sim::{ApnsSim, Behaviour, Fleet, HttpProfileSource, LicensePolicy, SimEnv};
+use apple_sim::{ApnsSim, Behaviour, Fleet, HttpProfileSource, SimEnv};
 use common::mdm::{TOPIC_A, push_certificate, upload_push_certificate};
 use common::{Admin, eventually};
 use haishin_secrets::MasterKey;
@@ -179,12 +179,7 @@ async fn killed_servers_lose_no_job_and_assign_no_license_twice(backend: &str) {
     let (status, registered) = common::vpp::register(&admin, group, &location).await;
     assert_eq!(status, StatusCode::CREATED, "{registered}");
     let token_id = registered["id"].as_i64().unwrap();
-    let licenses = {
-        let location = location.clone();
-        LicensePolicy::Oracle(std::sync::Arc::new(move |q| {
-            q.device_based && location.serial_holds_license(&q.itunes_store_id.to_string(), q.serial_number)
-        }))
-    };
+    let licenses = location.license_policy();
     let env = SimEnv::builder(HttpProfileSource::for_group(&admin.base, group).with_bearer(&admin.token))
         .apns(apns.clone())
         .build()

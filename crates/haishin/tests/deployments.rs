@@ -13,11 +13,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use apple_sim::vpp::{AppInfo, AssetSpec, LocationHandle, LocationSpec};
-use apple_sim::{ApnsSim, Behaviour, Fleet, HttpProfileSource, LicensePolicy, SimEnv, StoreCatalogue};
-use common::mdm::{TOPIC_A, push_certificate, upload_push_certificate};
-use common::vpp::{register, start_sim, use_sim};
-use common::{Admin, TestServer, diagnosis_rows, eventually};
-use haishin_domain::auth::Role;
+use apple_sim::{Behaviour, Fleet, LicensePolicy, StoreCatalogue};
+use common::deploy::DeployWorld;
+use common::{Admin, diagnosis_rows, eventually};
 use haishin_storage::on_both_backends;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -107,29 +105,11 @@ fn location(sim: &apple_sim::vpp::VppSim, devices: usize) -> LocationHandle {
 
 async fn two_apps_to_a_fleet_with_licenses_short(backend: &str) {
     let devices = fleet_size();
-    let sim = start_sim().await;
-    let location = location(&sim, devices);
-    let apns = ApnsSim::start_tls().await.unwrap();
-    let ca_file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(ca_file.path(), apns.root_ca_pem().unwrap()).unwrap();
-    let server = TestServer::start_with(backend, |c| {
-        use_sim(c, &sim);
-        c.apns_url = apns.base_url().to_owned();
-        c.apns_ca_file = ca_file.path().display().to_string();
-        c.push_interval_ms = 100;
-        c.push_timeout_seconds = 5;
-        c.repush_after_seconds = 10;
-        c.install_verify_first_check_ms = 300;
-        c.install_verify_max_interval_seconds = 2;
-    })
-    .await;
-    let admin = server.account("配信", Role::AccountAdmin).await;
-    let (cert, key) = push_certificate(TOPIC_A, 365);
-    assert_eq!(
-        upload_push_certificate(&admin, &cert, &key, false).await.0,
-        StatusCode::OK
-    );
-    let top = common::vpp::top_group(&admin).await;
+    let world = DeployWorld::start(backend, "配信", |sim| location(sim, devices), |_| {}).await;
+    let DeployWorld {
+        location, admin, token, ..
+    } = &world;
+    let token = *token;
     let head_office = admin.post("/groups", json!({ "name": "本社" })).await["id"]
         .as_i64()
         .unwrap();
@@ -138,24 +118,13 @@ async fn two_apps_to_a_fleet_with_licenses_short(backend: &str) {
         .await["id"]
         .as_i64()
         .unwrap();
-    let (status, token) = register(&admin, top, &location).await;
-    assert_eq!(status, StatusCode::CREATED, "{token}");
-    let token = token["id"].as_i64().unwrap();
 
     // Devices install only what Apple says their serial number is licensed for.
-    let licenses = {
-        let location = location.clone();
-        LicensePolicy::Oracle(std::sync::Arc::new(move |q| {
-            q.device_based && location.serial_holds_license(&q.itunes_store_id.to_string(), q.serial_number)
-        }))
-    };
+    let licenses = location.license_policy();
     let half = devices / 2;
     let mut fleets = Vec::new();
     for (group, range) in [(head_office, 0..half), (sales, half..devices)] {
-        let env = SimEnv::builder(HttpProfileSource::for_group(&server.running.url(), group).with_bearer(&admin.token))
-            .apns(apns.clone())
-            .build()
-            .unwrap();
+        let env = world.env(group);
         let start = range.start;
         let licenses = licenses.clone();
         let store = location.store_catalogue();
@@ -245,7 +214,7 @@ async fn two_apps_to_a_fleet_with_licenses_short(backend: &str) {
     .await;
     let elapsed = started.elapsed();
 
-    let jobs = jobs_of(&admin, id).await;
+    let jobs = jobs_of(admin, id).await;
     assert_eq!(jobs.len(), 2 * devices - old_os);
     let succeeded = jobs.iter().filter(|j| j["status"] == "success").count();
 
@@ -394,7 +363,7 @@ async fn two_apps_to_a_fleet_with_licenses_short(backend: &str) {
     let later_id = later["id"].as_i64().unwrap();
     assert_eq!(later["status"], "scheduled");
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let waiting = jobs_of(&admin, later_id).await;
+    let waiting = jobs_of(admin, later_id).await;
     assert!(!waiting.is_empty());
     assert!(waiting.iter().all(|j| j["status"] == "scheduled"), "{}", waiting[0]);
     assert_eq!(
@@ -462,5 +431,5 @@ async fn two_apps_to_a_fleet_with_licenses_short(backend: &str) {
         jobs.len(),
         elapsed.as_secs_f64()
     );
-    server.stop().await;
+    world.server.stop().await;
 }

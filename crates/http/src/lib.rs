@@ -9,6 +9,7 @@ mod error;
 mod extract;
 mod metrics_layer;
 mod openapi;
+mod portal;
 mod routes;
 mod vpp_notifications;
 
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(routes::system::router(Arc::new(openapi)))
         .merge(vpp_notifications::router())
+        .merge(portal::router())
         .layer(DefaultBodyLimit::max(state.options.max_json_bytes))
         .merge(device_endpoints::router(state.options.max_device_body_bytes))
         .layer(axum::middleware::from_fn(error::localize))

@@ -8,6 +8,7 @@
 mod aead;
 mod master_key;
 mod password;
+mod signing;
 mod token;
 
 pub use aead::{SealError, Sealed};

@@ -24,6 +24,8 @@ pub enum MasterKeyError {
 /// reveal content tokens or push keys.
 pub struct MasterKey {
     pub(crate) key: LessSafeKey,
+    /// For signed links ([`MasterKey::sign`]), derived from the same bytes.
+    pub(crate) signing: aws_lc_rs::hmac::Key,
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -40,6 +42,7 @@ impl MasterKey {
         let unbound = UnboundKey::new(&AES_256_GCM, bytes).expect("length checked above");
         Ok(Self {
             key: LessSafeKey::new(unbound),
+            signing: crate::signing::signing_key(bytes),
         })
     }
 

@@ -4,22 +4,33 @@
 use async_trait::async_trait;
 use haishin_domain::audit::AuditRecord;
 use haishin_domain::auth::Actor;
-use haishin_domain::deploy::{Deployment, DeploymentStatus, DeploymentStore, HeldJob};
-use haishin_domain::ids::{AccountId, AdminId, DeploymentId, JobId};
-use haishin_domain::jobs::NewJob;
+use std::collections::HashSet;
+
+use haishin_domain::deploy::{AppRule, Deployment, DeploymentClaims, DeploymentStatus, DeploymentStore, HeldJob};
+use haishin_domain::ids::{AccountId, AdminId, AppRuleId, DeploymentId, DeviceId, JobId, VppTokenId};
+use haishin_domain::jobs::{JobHold, JobStatus, NewJob};
+use haishin_domain::org::Device;
+use haishin_domain::org::search::GroupScope;
 use haishin_domain::store::StoreResult;
 use haishin_domain::time_util::Timestamp;
 use haishin_domain::vpp::LicenseOperation;
 use sqlx::AnyConnection;
 
+use crate::app_rules::insert_claims;
 use crate::audit::record;
 use crate::job_content::target_of;
 use crate::sql::{Arg, DbResult, Query, Result, text};
 use crate::vpp::operations::insert_operation_in;
 use crate::{Backend, SqlStore};
 
-const SELECT: &str = "SELECT id, account_id, name, status, request, summary, run_at, created_by, created_by_name, \
-    created_at, updated_at FROM deployments";
+/// The columns [`Row`] reads, for SELECT and RETURNING alike.
+macro_rules! columns {
+    () => {
+        "id, account_id, name, status, request, summary, run_at, created_by, created_by_name, created_at, updated_at, origin"
+    };
+}
+const COLUMNS: &str = columns!();
+const SELECT: &str = concat!("SELECT ", columns!(), " FROM deployments");
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -34,6 +45,7 @@ struct Row {
     created_by_name: String,
     created_at: i64,
     updated_at: i64,
+    origin: Option<String>,
 }
 
 impl Row {
@@ -53,8 +65,21 @@ impl Row {
             created_by_name: self.created_by_name,
             created_at: Timestamp(self.created_at),
             updated_at: Timestamp(self.updated_at),
+            origin: self.origin.as_deref().and_then(|o| serde_json::from_str(o).ok()),
         })
     }
+}
+
+fn held_rows(rows: Vec<(i64, Option<String>, Option<String>)>) -> Vec<HeldJob> {
+    rows.into_iter()
+        .filter_map(|(id, content, target)| {
+            Some(HeldJob {
+                job_id: JobId(id),
+                content_id: content?,
+                target: target_of(&target?)?,
+            })
+        })
+        .collect()
 }
 
 /// Fails held jobs as license-assignment-failed, each with its explanation.
@@ -84,12 +109,13 @@ impl DeploymentStore for SqlStore {
         actor: &Actor,
         deployment: &Deployment,
         jobs: &[NewJob],
+        claims: Option<&DeploymentClaims>,
         now: Timestamp,
     ) -> StoreResult<DeploymentId> {
         let mut tx = self.write.begin().await.db()?;
         let mut q = Query::new(
             "INSERT INTO deployments (account_id, name, status, request, summary, run_at, created_by, \
-             created_by_name, created_at, updated_at) VALUES (",
+             created_by_name, created_at, updated_at, origin) VALUES (",
         );
         let values = q.args([
             Arg::Int(actor.account_id.0),
@@ -102,9 +128,13 @@ impl DeploymentStore for SqlStore {
             text(&actor.name),
             Arg::Int(now.0),
             Arg::Int(now.0),
+            Arg::OptText(deployment.origin.as_ref().and_then(|o| serde_json::to_string(o).ok())),
         ]);
         q.push(&values).push(") RETURNING id");
         let id = DeploymentId(q.as_scalar().fetch_one(&mut *tx).await.db()?);
+        if let Some(claims) = claims {
+            insert_claims(&mut tx, actor.account_id, claims, Some(id), now).await?;
+        }
         self.insert_jobs(&mut tx, actor, jobs, now, Some(id)).await?;
         let details = serde_json::json!({
             "name": deployment.name,
@@ -150,10 +180,11 @@ impl DeploymentStore for SqlStore {
         q.push_arg("lease_until = {}", Arg::Int(now.0 + lease_millis));
         let limit_arg = q.arg(Arg::Int(limit));
         q.push(&format!(
-            " WHERE id IN (SELECT id FROM deployments WHERE status IN ('scheduled', 'licensing') \
-             AND run_at <= {now_arg} AND lease_until <= {now_arg} ORDER BY id LIMIT {limit_arg}{lock}) \
-             AND lease_until <= {now_arg} RETURNING id, account_id, name, status, request, summary, run_at, \
-             created_by, created_by_name, created_at, updated_at"
+            " WHERE id IN (SELECT id FROM deployments d WHERE ((status IN ('scheduled', 'licensing') \
+             AND run_at <= {now_arg}) OR (status = 'canceled' AND EXISTS (SELECT 1 FROM jobs j \
+             WHERE j.deployment_id = d.id AND j.hold = 'license' AND j.status = 'canceled'))) \
+             AND lease_until <= {now_arg} ORDER BY id LIMIT {limit_arg}{lock}) \
+             AND lease_until <= {now_arg} RETURNING {COLUMNS}"
         ));
         let rows: Vec<Row> = q.as_query_as().fetch_all(&self.write).await.db()?;
         let mut out: Vec<Deployment> = rows.into_iter().filter_map(Row::decode).collect();
@@ -166,16 +197,7 @@ impl DeploymentStore for SqlStore {
         q.push_arg("deployment_id = {}", Arg::Int(deployment.0))
             .push(" AND hold = 'license' AND finished_at IS NULL ORDER BY id");
         let rows: Vec<(i64, Option<String>, Option<String>)> = q.as_query_as().fetch_all(&self.write).await.db()?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(id, content, target)| {
-                Some(HeldJob {
-                    job_id: JobId(id),
-                    content_id: content?,
-                    target: target_of(&target?)?,
-                })
-            })
-            .collect())
+        Ok(held_rows(rows))
     }
 
     async fn start_licensing(
@@ -199,6 +221,40 @@ impl DeploymentStore for SqlStore {
         }
         tx.commit().await.db()?;
         Ok(true)
+    }
+
+    async fn canceled_holds(&self, deployment: DeploymentId) -> StoreResult<Vec<HeldJob>> {
+        let mut q = Query::new("SELECT id, content_id, license_target FROM jobs WHERE ");
+        q.push_arg("deployment_id = {}", Arg::Int(deployment.0))
+            .push(" AND hold = 'license' AND status = 'canceled' ORDER BY id");
+        let rows: Vec<(i64, Option<String>, Option<String>)> = q.as_query_as().fetch_all(&self.write).await.db()?;
+        Ok(held_rows(rows))
+    }
+
+    async fn settle_canceled_holds(
+        &self,
+        deployment: &Deployment,
+        reclaim: &[LicenseOperation],
+        jobs: &[JobId],
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.write.begin().await.db()?;
+        for chunk in jobs.chunks(self.backend.values_per_lookup()) {
+            let mut q = Query::new("UPDATE jobs SET hold = NULL, ");
+            q.push_arg("updated_at = {}", Arg::Int(now.0)).push_arg(
+                " WHERE deployment_id = {} AND hold = 'license' AND status = 'canceled' AND id IN (",
+                Arg::Int(deployment.id.0),
+            );
+            let list = q.args(chunk.iter().map(|id| Arg::Int(id.0)));
+            q.push(&list).push(")");
+            q.as_query().execute(&mut *tx).await.db()?;
+        }
+        let actor = Actor::system(deployment.account_id);
+        for operation in reclaim {
+            insert_operation_in(&mut tx, &actor, deployment.account_id, operation, Some(deployment.id)).await?;
+        }
+        tx.commit().await.db()?;
+        Ok(())
     }
 
     async fn deployment_operations(&self, deployment: DeploymentId) -> StoreResult<Vec<LicenseOperation>> {
@@ -273,5 +329,100 @@ impl DeploymentStore for SqlStore {
         }
         tx.commit().await.db()?;
         Ok(())
+    }
+
+    async fn deployments_job_counts(
+        &self,
+        account: AccountId,
+        deployments: &[DeploymentId],
+    ) -> StoreResult<Vec<(DeploymentId, JobStatus, Option<JobHold>, i64)>> {
+        self.count_jobs_of_deployments(account, deployments).await
+    }
+
+    async fn devices_by_ids(&self, account: AccountId, ids: &[DeviceId]) -> StoreResult<Vec<Device>> {
+        self.select_devices_by_ids(account, ids).await
+    }
+
+    async fn claim_devices(
+        &self,
+        actor: &Actor,
+        claims: &DeploymentClaims,
+        deployment: Option<DeploymentId>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        self.write_claims(actor, claims, deployment, now).await
+    }
+
+    async fn release_claims(&self, actor: &Actor, key: &str) -> StoreResult<u64> {
+        self.drop_claims(actor, key).await
+    }
+
+    async fn claim_count(&self, account: AccountId, key: &str) -> StoreResult<i64> {
+        self.count_claims(account, key).await
+    }
+
+    async fn claimed_devices(&self, account: AccountId, key: &str) -> StoreResult<HashSet<DeviceId>> {
+        self.select_claimed(account, key).await
+    }
+
+    async fn devices_with_unfinished(&self, account: AccountId, content_id: &str) -> StoreResult<HashSet<DeviceId>> {
+        self.select_unfinished_devices(account, content_id).await
+    }
+
+    async fn insert_app_rule(&self, actor: &Actor, rule: &AppRule) -> StoreResult<AppRuleId> {
+        self.write_new_rule(actor, rule).await
+    }
+
+    async fn update_app_rule(&self, actor: &Actor, rule: &AppRule) -> StoreResult<()> {
+        self.write_rule(actor, rule).await
+    }
+
+    async fn delete_app_rule(&self, actor: &Actor, rule: &AppRule) -> StoreResult<()> {
+        self.remove_rule(actor, rule).await
+    }
+
+    async fn get_app_rule(&self, account: AccountId, id: AppRuleId) -> StoreResult<Option<AppRule>> {
+        self.select_rule(account, id).await
+    }
+
+    async fn list_app_rules(&self, account: AccountId) -> StoreResult<Vec<AppRule>> {
+        self.select_rules(Some(account), false).await
+    }
+
+    async fn enabled_auto_install_rules(&self) -> StoreResult<Vec<AppRule>> {
+        self.select_rules(None, true).await
+    }
+
+    async fn rule_candidates(
+        &self,
+        account: AccountId,
+        scope: &GroupScope,
+        key: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<DeviceId>> {
+        self.select_rule_candidates(account, scope, key, limit).await
+    }
+
+    async fn mark_device_for_deletion(
+        &self,
+        actor: &Actor,
+        device: DeviceId,
+        delete_at: Timestamp,
+        jobs: &[NewJob],
+        now: Timestamp,
+    ) -> StoreResult<Option<Vec<JobId>>> {
+        self.set_delete_at(actor, device, delete_at, jobs, now).await
+    }
+
+    async fn devices_to_delete(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<(AccountId, DeviceId)>> {
+        self.select_devices_to_delete(now, limit).await
+    }
+
+    async fn auto_update_opt_outs(&self, account: AccountId) -> StoreResult<HashSet<(VppTokenId, String)>> {
+        self.select_update_opt_outs(account).await
+    }
+
+    async fn set_auto_update(&self, actor: &Actor, token: VppTokenId, adam_id: &str, enabled: bool) -> StoreResult<()> {
+        self.write_auto_update(actor, token, adam_id, enabled).await
     }
 }

@@ -209,14 +209,47 @@ impl SqlStore {
         account: AccountId,
         deployment: DeploymentId,
     ) -> Result<Vec<(JobStatus, Option<JobHold>, i64)>> {
+        // The account is checked on the deployment, so the count reads
+        // the (deployment_id, status, hold) index alone.
         let mut q = Query::new("SELECT status, hold, COUNT(*) FROM jobs WHERE ");
-        q.push_arg("deployment_id = {}", Arg::Int(deployment.0))
-            .push_arg(" AND account_id = {} GROUP BY status, hold", Arg::Int(account.0));
+        q.push_arg(
+            "deployment_id IN (SELECT id FROM deployments WHERE id = {}",
+            Arg::Int(deployment.0),
+        )
+        .push_arg(" AND account_id = {})", Arg::Int(account.0))
+        .push(" GROUP BY status, hold");
         let rows: Vec<(String, Option<String>, i64)> = q.as_query_as().fetch_all(&self.read).await.db()?;
         Ok(rows
             .into_iter()
             .filter_map(|(status, hold, n)| {
                 Some((JobStatus::parse(&status)?, hold.as_deref().and_then(JobHold::parse), n))
+            })
+            .collect())
+    }
+
+    /// One GROUP BY for a page of deployments (the list view).
+    pub(crate) async fn count_jobs_of_deployments(
+        &self,
+        account: AccountId,
+        deployments: &[DeploymentId],
+    ) -> Result<Vec<(DeploymentId, JobStatus, Option<JobHold>, i64)>> {
+        if deployments.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Query::new("SELECT deployment_id, status, hold, COUNT(*) FROM jobs WHERE deployment_id IN ");
+        q.push_arg("(SELECT id FROM deployments WHERE account_id = {}", Arg::Int(account.0));
+        let list = q.args(deployments.iter().map(|d| Arg::Int(d.0)));
+        q.push(&format!(" AND id IN ({list})) GROUP BY deployment_id, status, hold"));
+        let rows: Vec<(i64, String, Option<String>, i64)> = q.as_query_as().fetch_all(&self.read).await.db()?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, status, hold, n)| {
+                Some((
+                    DeploymentId(id),
+                    JobStatus::parse(&status)?,
+                    hold.as_deref().and_then(JobHold::parse),
+                    n,
+                ))
             })
             .collect())
     }

@@ -309,10 +309,16 @@ impl JobStore for SqlStore {
         if let Some(before) = query.before_id {
             q.push_arg(" AND j.id < {}", Arg::Int(before.0));
         }
-        q.push_arg(
-            " ORDER BY j.id DESC LIMIT {}",
-            Arg::Int(query.limit.unwrap_or(100).clamp(1, 1000)),
-        );
+        // A past month is read through (account_id, created_at, id): ordering
+        // by id alone walks back from the newest job (bench console: 3-13 s
+        // on SQLite at 10M jobs). Ids grow with creation time, so the order
+        // is the same.
+        let order = if query.month.is_some() {
+            " ORDER BY j.created_at DESC, j.id DESC LIMIT {}"
+        } else {
+            " ORDER BY j.id DESC LIMIT {}"
+        };
+        q.push_arg(order, Arg::Int(query.limit.unwrap_or(100).clamp(1, 1000)));
         let rows: Vec<JobRow> = q.as_query_as().fetch_all(&self.read).await.db()?;
         Ok(rows.into_iter().map(Into::into).collect())
     }

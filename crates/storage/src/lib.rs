@@ -7,6 +7,7 @@
 //! DDL differs, in `migrations/sqlite` and `migrations/postgres`.
 
 mod accounts;
+mod app_rules;
 mod audit;
 mod deployments;
 mod devices;

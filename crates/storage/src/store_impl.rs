@@ -336,6 +336,9 @@ impl haishin_domain::vpp::VppStore for SqlStore {
     async fn replace_vpp_assets(&self, token: VppTokenId, assets: &[VppAsset]) -> StoreResult<()> {
         self.write_vpp_assets(token, assets).await
     }
+    async fn stale_asset_metadata(&self, token: VppTokenId, before: Timestamp) -> StoreResult<Vec<String>> {
+        self.select_stale_metadata(token, before).await
+    }
     async fn set_asset_metadata(
         &self,
         token: VppTokenId,

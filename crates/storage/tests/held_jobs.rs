@@ -84,8 +84,12 @@ async fn held_jobs_wait_without_blocking_the_queue(backend: &str) {
         created_by_name: "SYSTEM".into(),
         created_at: now,
         updated_at: now,
+        origin: None,
     };
-    let id = store.insert_deployment(&actor, &deployment, &jobs, now).await.unwrap();
+    let id = store
+        .insert_deployment(&actor, &deployment, &jobs, None, now)
+        .await
+        .unwrap();
     let listed = store
         .list_jobs(
             account.id,

@@ -218,7 +218,16 @@ fn schedule(
     } else {
         ManagedAppStatus::Managed
     };
+    let (short_version, version) = (template.short_version.clone(), template.version.clone());
     let app = state.apps.entry(template.bundle_id.clone()).or_insert(template);
+    // An install of a listed app brings the store's current version, also
+    // when it updates one already there (§7.1); taking management of the
+    // user's copy leaves its version.
+    let takeover = app.installed && !app.managed;
+    if app.store_id.is_some() && !takeover {
+        app.short_version = short_version;
+        app.version = version;
+    }
     app.listed = true;
     app.device_based_vpp = device_licensed;
     app.management_flags = request.management_flags.map_or(0, |f| f.0);

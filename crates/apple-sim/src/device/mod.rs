@@ -366,6 +366,7 @@ async fn wake_loop(device: Weak<Inner>, mut stop: watch::Receiver<bool>) {
         if inner.current_behaviour().offline {
             continue;
         }
+        let _turn = inner.env.session_turn().await;
         if let Err(e) = Inner::run_session(&inner, channel).await {
             tracing::debug!(udid = %inner.hardware.udid, error = %e, "session failed");
         }

@@ -174,6 +174,15 @@ impl LocationHandle {
         })
     }
 
+    /// Devices that install an app with `PurchaseMethod` 1 only when this
+    /// location assigned it to their serial number, as real devices do.
+    pub fn license_policy(&self) -> crate::LicensePolicy {
+        let location = self.clone();
+        crate::LicensePolicy::Oracle(std::sync::Arc::new(move |q| {
+            q.device_based && location.serial_holds_license(&q.itunes_store_id.to_string(), q.serial_number)
+        }))
+    }
+
     /// A store catalogue answered from this location's apps.
     pub fn store_catalogue(&self) -> crate::StoreCatalogue {
         let location = self.clone();
@@ -240,6 +249,17 @@ impl LocationHandle {
     /// This token expires now: its requests get 401/9621.
     pub fn expire_token(&self) {
         self.with_token(|t| t.expires_at = OffsetDateTime::now_utc() - time::Duration::seconds(1));
+    }
+
+    /// The App Store publishes a new version of an app: the metadata lookup
+    /// answers it, and devices installing or updating the app get it.
+    pub fn publish_version(&self, adam_id: &str, version: &str) {
+        let _ = self.with(|loc| {
+            for asset in loc.assets.iter_mut().filter(|a| a.key.adam_id == adam_id) {
+                asset.spec.metadata.version = version.to_owned();
+            }
+            Ok(())
+        });
     }
 
     /// A read-only content manager: writes get 403/9637, reads still work.

@@ -20,7 +20,11 @@
 //!    Apple's reason.
 //! 5. Each install is verified against the managed app list (J7, [`verify`]).
 
+mod auto;
 mod plan;
+pub mod portal;
+pub mod removal;
+pub mod rules;
 mod run;
 mod select;
 mod store;
@@ -29,7 +33,9 @@ mod worker;
 
 use serde::{Deserialize, Serialize};
 
+pub use auto::{AutoUpdateSettings, IdleUpdates, PassOutcome};
 pub use plan::{Action, DeviceApps, LicenseNeed, PlanInput, PlannedInstall, Skip, SkipReason, plan};
+pub use rules::{AppRule, AppRuleInput, AppRuleView, AutoUpdateSetting, DeploymentClaims, DeploymentOrigin, RuleMode};
 pub use store::{DeploymentStore, HeldJob};
 
 use crate::ids::{AccountId, AdminId, DeploymentId, DeviceId, GroupId, VppTokenId};
@@ -38,7 +44,7 @@ use crate::time_util::Timestamp;
 
 /// The wizard's first choice: which devices the apps are for (iOS端末 /
 /// macOS端末). iOS covers iPhone and iPad.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TargetOs {
     Ios,
@@ -232,6 +238,10 @@ pub struct DeploymentSummary {
     pub licenses: Vec<LicenseSummary>,
     /// Devices and items that got no job, with why.
     pub skipped: Vec<Skip>,
+    /// D9: installs on shared iPads with a user logged in; they wait until
+    /// the user logs out (each install names the user).
+    #[serde(default)]
+    pub waiting_for_logout: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -247,6 +257,10 @@ pub struct Deployment {
     pub created_by_name: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Why it exists when no admin made it: an auto-install rule, a portal
+    /// tap, an automatic update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<DeploymentOrigin>,
 }
 
 /// A dry run (配信の確認): who gets a job, who is skipped and why.

@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use apple_mdm::command::{AppAttributes, InstallApplication, InstallMedia, ManagementFlags};
 
 use super::plan::{Action, DeviceApps, LicenseNeed, PlanInput, PlannedInstall, license_failure_detail, plan};
+use super::rules::{DeploymentClaims, DeploymentOrigin};
 use super::select::install_status_matches;
 use super::{
     DeployItem, Deployment, DeploymentPreview, DeploymentProgress, DeploymentRequest, DeploymentStatus,
@@ -23,6 +24,13 @@ use crate::vpp::VppAsset;
 use crate::vpp::apple::require_writable;
 
 const DAY_MILLIS: i64 = 86_400_000;
+
+/// What registering came to.
+pub(crate) enum Registered {
+    Deployment(Box<DeploymentProgress>),
+    /// Every device was skipped; the summary says why.
+    NothingToDeploy(Box<DeploymentSummary>),
+}
 
 /// Everything a plan was drawn from.
 struct Prepared {
@@ -121,13 +129,31 @@ impl Services {
         actor: &Actor,
         request: &DeploymentRequest,
     ) -> Result<DeploymentProgress, DomainError> {
-        let prepared = self.prepare_deployment(actor, request).await?;
-        if prepared.installs.is_empty() {
-            return Err(DomainError::conflict(
+        match self.register_deployment(actor, request, None, None).await? {
+            Registered::Deployment(progress) => Ok(*progress),
+            Registered::NothingToDeploy(_) => Err(DomainError::conflict(
                 "nothing_to_deploy",
                 "配信対象の端末がありません(すべての端末が対象外です)。確認画面で理由をご確認ください。",
                 "No device gets a job: every device is skipped. See the dry run for why.",
-            ));
+            )),
+        }
+    }
+
+    /// Registers a deployment, or with `claims` and nothing to install,
+    /// records the claims alone (the devices were looked at and skipped).
+    pub(crate) async fn register_deployment(
+        &self,
+        actor: &Actor,
+        request: &DeploymentRequest,
+        origin: Option<DeploymentOrigin>,
+        claims: Option<&DeploymentClaims>,
+    ) -> Result<Registered, DomainError> {
+        let prepared = self.prepare_deployment(actor, request).await?;
+        if prepared.installs.is_empty() {
+            if let Some(claims) = claims {
+                self.store.claim_devices(actor, claims, None, Timestamp::now()).await?;
+            }
+            return Ok(Registered::NothingToDeploy(Box::new(prepared.summary)));
         }
         let names: HashMap<&str, String> = prepared
             .summary
@@ -165,9 +191,15 @@ impl Services {
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .map(str::to_owned)
-            .unwrap_or_else(|| match prepared.assets.len() {
-                1 => format!("{first_name} の配信"),
-                n => format!("{first_name} ほか{}件の配信", n - 1),
+            .unwrap_or_else(|| {
+                let what = match prepared.assets.len() {
+                    1 => format!("{first_name} の配信"),
+                    n => format!("{first_name} ほか{}件の配信", n - 1),
+                };
+                match &origin {
+                    Some(origin) => format!("【{}】{what}", origin.label_ja()),
+                    None => what,
+                }
             });
         let mut deployment = Deployment {
             id: DeploymentId(0),
@@ -181,16 +213,28 @@ impl Services {
             created_by_name: actor.name.clone(),
             created_at: now,
             updated_at: now,
+            origin,
         };
-        deployment.id = self.store.insert_deployment(actor, &deployment, &jobs, now).await?;
+        deployment.id = self
+            .store
+            .insert_deployment(actor, &deployment, &jobs, claims, now)
+            .await?;
         tracing::info!(deployment = %deployment.id, jobs = jobs.len(), devices = prepared.devices.len(), "deployment registered");
         self.mdm.deployments_wake.notify_one();
         self.mdm.push_wake.notify_one();
-        self.deployment(actor, deployment.id).await
+        Ok(Registered::Deployment(Box::new(
+            self.deployment(actor, deployment.id).await?,
+        )))
     }
 
-    async fn prepare_deployment(&self, actor: &Actor, request: &DeploymentRequest) -> Result<Prepared, DomainError> {
-        actor.require_write()?;
+    /// The request's apps and books, each checked: chosen once, in the
+    /// token's library, for the target platform, the token usable and the
+    /// start time before it expires.
+    pub(crate) async fn validated_items(
+        &self,
+        actor: &Actor,
+        request: &DeploymentRequest,
+    ) -> Result<Vec<(DeployItem, VppAsset)>, DomainError> {
         if request.items.is_empty() {
             return Err(DomainError::invalid(
                 "items",
@@ -269,6 +313,12 @@ impl Services {
                 asset.clone(),
             ));
         }
+        Ok(assets)
+    }
+
+    async fn prepare_deployment(&self, actor: &Actor, request: &DeploymentRequest) -> Result<Prepared, DomainError> {
+        actor.require_write()?;
+        let assets = self.validated_items(actor, request).await?;
         let mut devices = self.select_devices(actor, &request.devices).await?;
         let inventories = self.inventories(actor, &devices).await?;
         let first_bundle = assets[0].1.metadata.as_ref().and_then(|m| m.bundle_id.clone());
@@ -288,7 +338,7 @@ impl Services {
                 }
             }
         }
-        let plan = plan(&PlanInput {
+        let mut plan = plan(&PlanInput {
             request,
             assets: &assets,
             devices: &devices,
@@ -296,11 +346,13 @@ impl Services {
             licensed: &licensed,
             vpp_users: &vpp_users,
         });
+        let waiting_for_logout = self.mark_logged_in_users(actor, &devices, &mut plan.installs).await?;
         let summary = DeploymentSummary {
             devices_selected: devices.len() as i64,
             installs: plan.installs.len() as i64,
             licenses: plan.licenses,
             skipped: plan.skipped,
+            waiting_for_logout,
         };
         Ok(Prepared {
             assets,
@@ -308,6 +360,30 @@ impl Services {
             installs: plan.installs,
             summary,
         })
+    }
+
+    /// D9: names the user logged in on each shared iPad that gets an
+    /// install (its user channel), since the install waits for the logout.
+    async fn mark_logged_in_users(
+        &self,
+        actor: &Actor,
+        devices: &[Device],
+        installs: &mut [PlannedInstall],
+    ) -> Result<i64, DomainError> {
+        let mut users: HashMap<DeviceId, String> = HashMap::new();
+        for device in devices.iter().filter(|d| d.shared_ipad) {
+            if let Some(record) = self.store.get_enrollment_record(actor.account_id, device.id).await?
+                && let Some(user) = record.user_channels.first()
+            {
+                users.insert(device.id, user.clone());
+            }
+        }
+        let mut waiting = 0;
+        for install in installs.iter_mut() {
+            install.waits_for_logout_of = users.get(&install.device_id).cloned();
+            waiting += i64::from(install.waits_for_logout_of.is_some());
+        }
+        Ok(waiting)
     }
 
     /// A deployment with its per-status job counts.
@@ -323,19 +399,24 @@ impl Services {
 
     /// The latest deployments, newest first, with their progress.
     pub async fn deployments(&self, actor: &Actor) -> Result<Vec<DeploymentProgress>, DomainError> {
-        let mut out = Vec::new();
-        for deployment in self.store.list_deployments(actor.account_id, 100).await? {
-            let counts = self
-                .store
-                .deployment_job_counts(actor.account_id, deployment.id)
-                .await?;
-            out.push(progress(deployment, &counts));
+        let deployments = self.store.list_deployments(actor.account_id, 100).await?;
+        let ids: Vec<DeploymentId> = deployments.iter().map(|d| d.id).collect();
+        let mut counts: HashMap<DeploymentId, Vec<(JobStatus, Option<JobHold>, i64)>> = HashMap::new();
+        for (id, status, hold, n) in self.store.deployments_job_counts(actor.account_id, &ids).await? {
+            counts.entry(id).or_default().push((status, hold, n));
         }
-        Ok(out)
+        Ok(deployments
+            .into_iter()
+            .map(|d| {
+                let of = counts.remove(&d.id).unwrap_or_default();
+                progress(d, &of)
+            })
+            .collect())
     }
 
-    /// Cancels the deployment's unfinished jobs; licenses not yet assigned
-    /// are not assigned. Returns how many jobs were canceled.
+    /// Cancels the deployment's unfinished jobs; licenses not yet asked for
+    /// are not assigned, and those being assigned are revoked once Apple
+    /// has answered. Returns how many jobs were canceled.
     pub async fn cancel_deployment(&self, actor: &Actor, id: DeploymentId) -> Result<u64, DomainError> {
         actor.require_write()?;
         let deployment = self
@@ -352,6 +433,9 @@ impl Services {
                 .set_deployment_status(Some(actor), id, DeploymentStatus::Canceled, Timestamp::now())
                 .await?;
         }
+        // Licenses Apple assigns the canceled installs anyway are revoked
+        // by the worker once its operations are answered.
+        self.mdm.deployments_wake.notify_one();
         Ok(canceled)
     }
 }

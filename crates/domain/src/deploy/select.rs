@@ -8,7 +8,7 @@ use super::plan::DeviceApps;
 use super::{DeviceSelection, InstallStatus};
 use crate::DomainError;
 use crate::auth::Actor;
-use crate::ids::DeviceId;
+use crate::ids::{DeviceId, GroupId};
 use crate::mdm::{Inventory, InventoryKind};
 use crate::org::search::GroupScope;
 use crate::org::{Device, DeviceSearch};
@@ -67,6 +67,14 @@ pub(crate) fn inventoried(lists: &[Inventory]) -> Inventoried {
     }
 }
 
+fn picked_outside_group() -> DomainError {
+    DomainError::invalid(
+        "devices",
+        "選択した端末の一部が、選択したグループ(と検索条件)にありません。",
+        "Some picked devices are not in the chosen group (and search).",
+    )
+}
+
 /// Whether a device passes the install-status search for `bundle_id`.
 pub(crate) fn install_status_matches(
     selection: &DeviceSelection,
@@ -109,6 +117,11 @@ impl Services {
             .group_scope(actor, selection.group_id, selection.include_subgroups)
             .await?;
         let keyword = selection.search.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        if !selection.all && keyword.is_none() && !selection.device_ids.is_empty() {
+            // Picked devices (a portal tap, an auto-install batch) are read
+            // by id rather than by listing the whole group.
+            return self.picked_devices(actor, selection, &scope).await;
+        }
         let mut devices = match keyword {
             None => self.store.export_devices(actor.account_id, &scope).await?,
             Some(q) => self.search_all(actor, selection, &scope, q).await?,
@@ -124,12 +137,39 @@ impl Services {
             let picked: HashSet<DeviceId> = selection.device_ids.iter().copied().collect();
             devices.retain(|d| picked.contains(&d.id));
             if devices.len() != picked.len() {
-                return Err(DomainError::invalid(
-                    "devices",
-                    "選択した端末の一部が、選択したグループ(と検索条件)にありません。",
-                    "Some picked devices are not in the chosen group (and search).",
-                ));
+                return Err(picked_outside_group());
             }
+        }
+        devices.sort_by(|a, b| a.device_number.cmp(&b.device_number));
+        Ok(devices)
+    }
+
+    async fn picked_devices(
+        &self,
+        actor: &Actor,
+        selection: &DeviceSelection,
+        scope: &GroupScope,
+    ) -> Result<Vec<Device>, DomainError> {
+        let picked: HashSet<DeviceId> = selection.device_ids.iter().copied().collect();
+        let ids: Vec<DeviceId> = picked.iter().copied().collect();
+        let mut devices = self.store.devices_by_ids(actor.account_id, &ids).await?;
+        let paths: HashMap<GroupId, String> = match scope {
+            GroupScope::Subtree(_) => self
+                .store
+                .list_groups(actor.account_id)
+                .await?
+                .into_iter()
+                .map(|g| (g.id, g.id_path))
+                .collect(),
+            _ => HashMap::new(),
+        };
+        devices.retain(|d| match scope {
+            GroupScope::All => true,
+            GroupScope::Exactly(group) => d.group_id == *group,
+            GroupScope::Subtree(prefix) => paths.get(&d.group_id).is_some_and(|p| p.starts_with(prefix.as_str())),
+        });
+        if devices.len() != picked.len() {
+            return Err(picked_outside_group());
         }
         devices.sort_by(|a, b| a.device_number.cmp(&b.device_number));
         Ok(devices)

@@ -1,9 +1,14 @@
 use async_trait::async_trait;
 
+use std::collections::HashSet;
+
+use super::rules::{AppRule, DeploymentClaims};
 use super::{Deployment, DeploymentStatus};
 use crate::auth::Actor;
-use crate::ids::{AccountId, DeploymentId, JobId};
-use crate::jobs::NewJob;
+use crate::ids::{AccountId, AppRuleId, DeploymentId, DeviceId, JobId, VppTokenId};
+use crate::jobs::{JobHold, JobStatus, NewJob};
+use crate::org::Device;
+use crate::org::search::GroupScope;
 use crate::store::StoreResult;
 use crate::time_util::Timestamp;
 use crate::vpp::{LicenseOperation, LicenseTarget};
@@ -24,6 +29,7 @@ pub trait DeploymentStore: Send + Sync {
         actor: &Actor,
         deployment: &Deployment,
         jobs: &[NewJob],
+        claims: Option<&DeploymentClaims>,
         now: Timestamp,
     ) -> StoreResult<DeploymentId>;
     async fn get_deployment(&self, account: AccountId, id: DeploymentId) -> StoreResult<Option<Deployment>>;
@@ -43,6 +49,17 @@ pub trait DeploymentStore: Send + Sync {
         now: Timestamp,
     ) -> StoreResult<bool>;
     async fn deployment_operations(&self, deployment: DeploymentId) -> StoreResult<Vec<LicenseOperation>>;
+    /// Installs canceled while they waited for their license, not settled yet.
+    async fn canceled_holds(&self, deployment: DeploymentId) -> StoreResult<Vec<HeldJob>>;
+    /// Writes the operations revoking what Apple assigned to canceled
+    /// installs and clears their hold, in one transaction: done once.
+    async fn settle_canceled_holds(
+        &self,
+        deployment: &Deployment,
+        reclaim: &[LicenseOperation],
+        jobs: &[JobId],
+        now: Timestamp,
+    ) -> StoreResult<()>;
     /// Releases the held jobs that got their license, fails the others as
     /// license-assignment-failed with their explanation, and marks the
     /// deployment released; one transaction.
@@ -70,4 +87,66 @@ pub trait DeploymentStore: Send + Sync {
         status: DeploymentStatus,
         now: Timestamp,
     ) -> StoreResult<()>;
+
+    /// Per-status job counts of several deployments in one query.
+    async fn deployments_job_counts(
+        &self,
+        account: AccountId,
+        deployments: &[DeploymentId],
+    ) -> StoreResult<Vec<(DeploymentId, JobStatus, Option<JobHold>, i64)>>;
+    /// The account's devices with these ids (any order; unknown ids left out).
+    async fn devices_by_ids(&self, account: AccountId, ids: &[DeviceId]) -> StoreResult<Vec<Device>>;
+
+    // Claims: which devices a rule or an automatic update was applied to.
+    /// Records claims without a deployment (every device was skipped).
+    async fn claim_devices(
+        &self,
+        actor: &Actor,
+        claims: &DeploymentClaims,
+        deployment: Option<DeploymentId>,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// Drops every claim under `key`; audited.
+    async fn release_claims(&self, actor: &Actor, key: &str) -> StoreResult<u64>;
+    async fn claim_count(&self, account: AccountId, key: &str) -> StoreResult<i64>;
+    async fn claimed_devices(&self, account: AccountId, key: &str) -> StoreResult<HashSet<DeviceId>>;
+    /// Devices with an unfinished job for this app or book.
+    async fn devices_with_unfinished(&self, account: AccountId, content_id: &str) -> StoreResult<HashSet<DeviceId>>;
+
+    // App rules (D5).
+    async fn insert_app_rule(&self, actor: &Actor, rule: &AppRule) -> StoreResult<AppRuleId>;
+    async fn update_app_rule(&self, actor: &Actor, rule: &AppRule) -> StoreResult<()>;
+    /// Deletes the rule and its claims; audited.
+    async fn delete_app_rule(&self, actor: &Actor, rule: &AppRule) -> StoreResult<()>;
+    async fn get_app_rule(&self, account: AccountId, id: AppRuleId) -> StoreResult<Option<AppRule>>;
+    async fn list_app_rules(&self, account: AccountId) -> StoreResult<Vec<AppRule>>;
+    /// Enabled auto-install rules of every account.
+    async fn enabled_auto_install_rules(&self) -> StoreResult<Vec<AppRule>>;
+    /// Enrolled devices in `scope` whose installed-app list has been
+    /// fetched and that are not claimed under `key`, in id order.
+    async fn rule_candidates(
+        &self,
+        account: AccountId,
+        scope: &GroupScope,
+        key: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<DeviceId>>;
+
+    // Devices deleted after their auto-installed apps are removed (L3).
+    /// Sets the device's deadline and queues `jobs` (its removals) in one
+    /// transaction; None when the deadline was set already.
+    async fn mark_device_for_deletion(
+        &self,
+        actor: &Actor,
+        device: DeviceId,
+        delete_at: Timestamp,
+        jobs: &[NewJob],
+        now: Timestamp,
+    ) -> StoreResult<Option<Vec<JobId>>>;
+    /// Marked devices with no unfinished job, or past their deadline.
+    async fn devices_to_delete(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<(AccountId, DeviceId)>>;
+
+    // Automatic updates: on unless opted out per app.
+    async fn auto_update_opt_outs(&self, account: AccountId) -> StoreResult<HashSet<(VppTokenId, String)>>;
+    async fn set_auto_update(&self, actor: &Actor, token: VppTokenId, adam_id: &str, enabled: bool) -> StoreResult<()>;
 }

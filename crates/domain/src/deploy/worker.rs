@@ -10,13 +10,13 @@ use super::{Deployment, DeploymentStatus};
 use crate::DomainError;
 use crate::auth::Actor;
 use crate::error::Entity;
-use crate::ids::{AccountId, JobId, VppOperationId, VppTokenId};
+use crate::ids::{AccountId, JobId, VppTokenId};
 use crate::jobs::{JobContent, JobStatus, NewJob};
 use crate::service::Services;
 use crate::time_util::Timestamp;
 use crate::vpp::apple::require_writable;
 use crate::vpp::store::LicenseFilter;
-use crate::vpp::{LicenseOperation, LicenseTarget, OperationKind, OperationStatus};
+use crate::vpp::{LicenseOperation, LicenseTarget, OperationKind};
 
 /// Short: a deployment is looked at again soon after its lease, and its
 /// steps are safe to repeat (each moves on only from the state it expects).
@@ -70,7 +70,8 @@ impl Services {
         match deployment.status {
             DeploymentStatus::Scheduled => self.start_deployment(&deployment).await,
             DeploymentStatus::Licensing => self.finish_deployment_licensing(&deployment).await,
-            DeploymentStatus::Released | DeploymentStatus::Canceled => Ok(()),
+            DeploymentStatus::Canceled => self.settle_canceled_holds(&deployment).await,
+            DeploymentStatus::Released => Ok(()),
         }
     }
 
@@ -83,24 +84,7 @@ impl Services {
         if held.is_empty() {
             return self.store.finish_licensing(deployment.id, &[], &[], now).await;
         }
-        let token_of: HashMap<&str, VppTokenId> = deployment
-            .request
-            .items
-            .iter()
-            .map(|i| (i.adam_id.as_str(), i.token_id))
-            .collect();
-        let mut by_token: BTreeMap<VppTokenId, BTreeMap<String, Vec<LicenseTarget>>> = BTreeMap::new();
-        for job in &held {
-            let Some(token) = token_of.get(job.content_id.as_str()) else {
-                continue;
-            };
-            by_token
-                .entry(*token)
-                .or_default()
-                .entry(job.content_id.clone())
-                .or_default()
-                .push(job.target.clone());
-        }
+        let by_token = by_token(deployment, &held);
         let mut operations = Vec::new();
         let mut refused: Vec<(JobId, serde_json::Value)> = Vec::new();
         for (token_id, assets) in by_token {
@@ -116,48 +100,10 @@ impl Services {
                 }
                 continue;
             }
-            let catalogue = self.store.list_vpp_assets(account, token_id).await?;
-            let pricing = |adam: &str| {
-                catalogue
-                    .iter()
-                    .find(|a| a.adam_id == adam)
-                    .map_or_else(|| "STDQ".to_owned(), |a| a.pricing_param.clone())
-            };
-            // Assets with the same targets share an operation.
-            let mut groups: Vec<TargetsAndAssets> = Vec::new();
-            for (adam_id, mut targets) in assets {
-                targets.sort();
-                targets.dedup();
-                let pair = (adam_id.clone(), pricing(&adam_id));
-                match groups.iter_mut().find(|(t, _)| *t == targets) {
-                    Some((_, list)) => list.push(pair),
-                    None => groups.push((targets, vec![pair])),
-                }
-            }
-            for (targets, assets) in groups {
-                operations.push(LicenseOperation {
-                    id: VppOperationId(0),
-                    token_id,
-                    kind: OperationKind::Associate,
-                    status: OperationStatus::Pending,
-                    num_requested: (assets.len() * targets.len()) as i64,
-                    assets,
-                    targets,
-                    auto_assigned: true,
-                    events: Vec::new(),
-                    num_completed: 0,
-                    failures: Vec::new(),
-                    created_at: now,
-                    created_by: "SYSTEM".into(),
-                    submitted_at: None,
-                    finished_at: None,
-                    last_polled_at: None,
-                    last_error: None,
-                    attempts: 0,
-                    next_check_at: now,
-                    notified_at: None,
-                });
-            }
+            operations.extend(
+                self.grouped_operations(account, token_id, assets, OperationKind::Associate, now)
+                    .await?,
+            );
         }
         if operations.is_empty() {
             return self.store.finish_licensing(deployment.id, &[], &refused, now).await;
@@ -208,6 +154,56 @@ impl Services {
             .finish_licensing(deployment.id, &release, &fail, Timestamp::now())
             .await?;
         self.mdm.push_wake.notify_one();
+        self.settle_canceled_holds(deployment).await
+    }
+
+    /// Installs canceled while they waited for their license: what Apple
+    /// assigned them anyway (through this deployment's operations) is
+    /// revoked, in the transaction that clears their hold, so once.
+    async fn settle_canceled_holds(&self, deployment: &Deployment) -> Result<(), DomainError> {
+        let canceled = self.store.canceled_holds(deployment.id).await?;
+        if canceled.is_empty() {
+            return Ok(());
+        }
+        let operations = self.store.deployment_operations(deployment.id).await?;
+        if operations.iter().any(|op| !op.status.is_finished()) {
+            return Ok(());
+        }
+        let assigned_here: HashSet<(String, LicenseTarget)> = operations
+            .iter()
+            .filter(|op| op.kind == OperationKind::Associate)
+            .flat_map(|op| {
+                op.assets
+                    .iter()
+                    .flat_map(|(adam, _)| op.targets.iter().map(move |t| (adam.clone(), t.clone())))
+            })
+            .collect();
+        let account = deployment.account_id;
+        let licensed = self.licensed_targets(account, deployment, &canceled).await?;
+        let assigned: Vec<HeldJob> = canceled
+            .iter()
+            .filter(|j| {
+                let key = (j.content_id.clone(), j.target.clone());
+                assigned_here.contains(&key) && licensed.contains(&key)
+            })
+            .cloned()
+            .collect();
+        let now = Timestamp::now();
+        let mut reclaim = Vec::new();
+        for (token_id, assets) in by_token(deployment, &assigned) {
+            reclaim.extend(
+                self.grouped_operations(account, token_id, assets, OperationKind::Disassociate, now)
+                    .await?,
+            );
+        }
+        let ids: Vec<JobId> = canceled.iter().map(|j| j.job_id).collect();
+        self.store
+            .settle_canceled_holds(deployment, &reclaim, &ids, now)
+            .await?;
+        tracing::info!(deployment = %deployment.id, canceled = ids.len(), revoked = assigned.len(), "canceled installs settled");
+        if !reclaim.is_empty() {
+            self.vpp.operations_wake.notify_one();
+        }
         Ok(())
     }
 
@@ -287,5 +283,61 @@ impl Services {
         };
         let ids = self.enqueue(actor, &[job]).await?;
         Ok(ids[0])
+    }
+}
+
+/// Held (or canceled) installs by token and app, with their targets.
+fn by_token(deployment: &Deployment, jobs: &[HeldJob]) -> BTreeMap<VppTokenId, BTreeMap<String, Vec<LicenseTarget>>> {
+    let token_of: HashMap<&str, VppTokenId> = deployment
+        .request
+        .items
+        .iter()
+        .map(|i| (i.adam_id.as_str(), i.token_id))
+        .collect();
+    let mut out: BTreeMap<VppTokenId, BTreeMap<String, Vec<LicenseTarget>>> = BTreeMap::new();
+    for job in jobs {
+        if let Some(token) = token_of.get(job.content_id.as_str()) {
+            out.entry(*token)
+                .or_default()
+                .entry(job.content_id.clone())
+                .or_default()
+                .push(job.target.clone());
+        }
+    }
+    out
+}
+
+impl Services {
+    /// One operation per set of targets: apps for the same devices go to
+    /// Apple together (the operations worker batches them by its limits).
+    async fn grouped_operations(
+        &self,
+        account: AccountId,
+        token_id: VppTokenId,
+        assets: BTreeMap<String, Vec<LicenseTarget>>,
+        kind: OperationKind,
+        now: Timestamp,
+    ) -> Result<Vec<LicenseOperation>, DomainError> {
+        let catalogue = self.store.list_vpp_assets(account, token_id).await?;
+        let pricing = |adam: &str| {
+            catalogue
+                .iter()
+                .find(|a| a.adam_id == adam)
+                .map_or_else(|| "STDQ".to_owned(), |a| a.pricing_param.clone())
+        };
+        let mut groups: Vec<TargetsAndAssets> = Vec::new();
+        for (adam_id, mut targets) in assets {
+            targets.sort();
+            targets.dedup();
+            let pair = (adam_id.clone(), pricing(&adam_id));
+            match groups.iter_mut().find(|(t, _)| *t == targets) {
+                Some((_, list)) => list.push(pair),
+                None => groups.push((targets, vec![pair])),
+            }
+        }
+        Ok(groups
+            .into_iter()
+            .map(|(targets, assets)| LicenseOperation::pending(token_id, kind, assets, targets, true, "SYSTEM", now))
+            .collect())
     }
 }

@@ -61,6 +61,11 @@ impl Services {
                 }
                 if let Some((kind, items)) = &effects.inventory {
                     self.store.put_inventory(account, device, *kind, items, now).await?;
+                    if *kind == InventoryKind::InstalledApps {
+                        // A newly enrolled device is ready for auto-install
+                        // once its app list is known.
+                        self.mdm.rules_wake.notify_one();
+                    }
                 }
                 let recorded = self
                     .store

@@ -44,6 +44,12 @@ pub struct MdmRuntime {
     pub verify: crate::deploy::verify::VerifySettings,
     /// Woken when a deployment has something to do.
     pub deployments_wake: tokio::sync::Notify,
+    /// Woken when auto-install rules may have new devices: an app list
+    /// arrived, a device changed group, a rule changed.
+    pub rules_wake: tokio::sync::Notify,
+    /// Accounts with nothing to update automatically (saves reading every
+    /// app list each pass).
+    pub auto_update_idle: crate::deploy::IdleUpdates,
 }
 
 impl Default for MdmRuntime {
@@ -56,6 +62,8 @@ impl Default for MdmRuntime {
             profile_signer: None,
             verify: Default::default(),
             deployments_wake: tokio::sync::Notify::new(),
+            rules_wake: tokio::sync::Notify::new(),
+            auto_update_idle: Default::default(),
         }
     }
 }

@@ -43,7 +43,11 @@ impl Services {
         let before = self.get_device(actor, id).await?;
         let input = patch.apply_to(&before).validated()?;
         self.check_references(actor, &input).await?;
-        self.store.update_device(actor, &before, &input).await
+        let updated = self.store.update_device(actor, &before, &input).await?;
+        if updated.group_id != before.group_id {
+            self.mdm.rules_wake.notify_one();
+        }
+        Ok(updated)
     }
 
     pub async fn delete_device(&self, actor: &Actor, id: DeviceId) -> Result<(), DomainError> {
@@ -72,7 +76,9 @@ impl Services {
             existing: &existing,
         };
         let plan = csv::devices::plan_import(&text, &context)?;
-        self.store.import_devices(actor, &plan).await
+        let summary = self.store.import_devices(actor, &plan).await?;
+        self.mdm.rules_wake.notify_one();
+        Ok(summary)
     }
 
     pub async fn export_devices(

@@ -189,28 +189,15 @@ impl Services {
             ));
         }
         let targets: Vec<LicenseTarget> = targets.into_iter().collect();
-        let mut operation = LicenseOperation {
-            id: VppOperationId(0),
+        let mut operation = LicenseOperation::pending(
             token_id,
             kind,
-            status: OperationStatus::Pending,
-            num_requested: (assets.len() * targets.len()) as i64,
             assets,
             targets,
             auto_assigned,
-            events: Vec::new(),
-            num_completed: 0,
-            failures: Vec::new(),
-            created_at: Timestamp::now(),
-            created_by: actor.name.clone(),
-            submitted_at: None,
-            finished_at: None,
-            last_polled_at: None,
-            last_error: None,
-            attempts: 0,
-            next_check_at: Timestamp::now(),
-            notified_at: None,
-        };
+            &actor.name,
+            Timestamp::now(),
+        );
         operation.id = self
             .store
             .insert_vpp_operation(actor, actor.account_id, &operation)

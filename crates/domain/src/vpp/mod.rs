@@ -321,6 +321,42 @@ pub struct LicenseOperation {
     pub notified_at: Option<Timestamp>,
 }
 
+impl LicenseOperation {
+    /// A new operation, not yet sent to Apple.
+    pub fn pending(
+        token_id: VppTokenId,
+        kind: OperationKind,
+        assets: Vec<(String, String)>,
+        targets: Vec<LicenseTarget>,
+        auto_assigned: bool,
+        created_by: &str,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            id: VppOperationId(0),
+            token_id,
+            kind,
+            status: OperationStatus::Pending,
+            num_requested: (assets.len() * targets.len()) as i64,
+            assets,
+            targets,
+            auto_assigned,
+            events: Vec::new(),
+            num_completed: 0,
+            failures: Vec::new(),
+            created_at: now,
+            created_by: created_by.to_owned(),
+            submitted_at: None,
+            finished_at: None,
+            last_polled_at: None,
+            last_error: None,
+            attempts: 0,
+            next_check_at: now,
+            notified_at: None,
+        }
+    }
+}
+
 /// How haishin reaches Apple's Apps and Books service; from configuration.
 #[derive(Debug, Clone)]
 pub struct VppSettings {
@@ -339,6 +375,9 @@ pub struct VppSettings {
     pub allow_http_notifications: bool,
     /// Warn when a paid asset's available licenses fall under this.
     pub low_license_threshold: i64,
+    /// Metadata older than this is looked up again at the next sync: the
+    /// store version moves (automatic updates, D5) and so do sizes.
+    pub metadata_max_age_millis: i64,
 }
 
 impl Default for VppSettings {
@@ -351,6 +390,7 @@ impl Default for VppSettings {
             poll_every_millis: 30_000,
             allow_http_notifications: false,
             low_license_threshold: 10,
+            metadata_max_age_millis: 24 * 3_600_000,
         }
     }
 }

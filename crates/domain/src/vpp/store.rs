@@ -90,6 +90,8 @@ pub trait VppStore: Send + Sync {
     /// Replaces the token's assets with what Apple listed, keeping cached
     /// metadata of assets that stay.
     async fn replace_vpp_assets(&self, token: VppTokenId, assets: &[VppAsset]) -> StoreResult<()>;
+    /// Assets of the token whose metadata was fetched before `before`.
+    async fn stale_asset_metadata(&self, token: VppTokenId, before: Timestamp) -> StoreResult<Vec<String>>;
     async fn set_asset_metadata(
         &self,
         token: VppTokenId,

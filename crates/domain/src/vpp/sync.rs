@@ -151,7 +151,8 @@ impl Services {
         ))
     }
 
-    /// Looks up names, icons, versions and sizes of assets without them.
+    /// Looks up names, icons, versions and sizes of assets without them, or
+    /// whose metadata is older than the configured age (a new version).
     /// A lookup failure leaves the assets listed by id; the next sync retries.
     async fn fetch_missing_metadata(
         &self,
@@ -159,15 +160,23 @@ impl Services {
         stored: &StoredVppToken,
         assets: &[VppAsset],
     ) -> usize {
+        let now = Timestamp::now();
+        let stale_before = Timestamp(now.0 - self.vpp.settings.metadata_max_age_millis);
+        let stale: BTreeSet<String> = match self.store.stale_asset_metadata(stored.token.id, stale_before).await {
+            Ok(ids) => ids.into_iter().collect(),
+            Err(e) => {
+                tracing::warn!(token = %stored.token.id, "finding stale metadata: {}", e.message(crate::Lang::En));
+                BTreeSet::new()
+            }
+        };
         let missing: Vec<&str> = assets
             .iter()
-            .filter(|a| a.metadata.is_none())
+            .filter(|a| a.metadata.is_none() || stale.contains(&a.adam_id))
             .map(|a| a.adam_id.as_str())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
         let mut fetched = 0;
-        let now = Timestamp::now();
         for chunk in missing.chunks(METADATA_BATCH) {
             let query = MetadataQuery::new(chunk.iter().copied(), &stored.token.default_platform)
                 .country(&stored.token.country.to_lowercase());

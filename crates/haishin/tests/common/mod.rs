@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod deploy;
 pub mod mdm;
 pub mod vpp;
 

@@ -3,8 +3,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use haishin_domain::csv::CsvEncoding;
+use haishin_domain::deploy::removal::DeviceDeletion;
 use haishin_domain::ids::{DeviceId, GroupId};
 use haishin_domain::org::{Device, DeviceInput, DevicePatch, DeviceSearch, ImportSummary, Page};
 use haishin_domain::service::{CsvOptions, ExportOptions};
@@ -57,16 +58,34 @@ pub async fn update(
     ))
 }
 
-/// Delete a device.
-#[utoipa::path(delete, path = "/devices/{id}", tag = "devices", params(("id" = i64, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct DeleteParams {
+    /// 自動インストールしたアプリを削除する: uninstall the apps of the
+    /// auto-install rules covering the device first. Its automatic
+    /// licenses are reclaimed either way.
+    #[serde(default)]
+    pub remove_auto_installed_apps: bool,
+}
+
+/// Delete a device (204). With `remove_auto_installed_apps`, an enrolled
+/// device with such apps is deleted once they are uninstalled, or after a
+/// day at the latest (202, with the apps and the jobs).
+#[utoipa::path(delete, path = "/devices/{id}", tag = "devices", params(("id" = i64, Path), DeleteParams),
+    responses((status = 204), (status = 202, body = DeviceDeletion), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<StatusCode, ApiError> {
-    state.services.delete_device(&caller.actor, DeviceId(id)).await?;
-    Ok(StatusCode::NO_CONTENT)
+    ApiQuery(params): ApiQuery<DeleteParams>,
+) -> Result<Response, ApiError> {
+    let deletion = state
+        .services
+        .delete_device_with(&caller.actor, DeviceId(id), params.remove_auto_installed_apps)
+        .await?;
+    Ok(match deletion {
+        DeviceDeletion::Deleted => StatusCode::NO_CONTENT.into_response(),
+        pending => (StatusCode::ACCEPTED, Json(pending)).into_response(),
+    })
 }
 
 /// Import devices from CSV (all or nothing; rows matched by device number).

@@ -3,6 +3,7 @@
 //! code that serves it.
 
 mod admins;
+mod app_rules;
 mod audit;
 mod deployments;
 mod device_mdm;
@@ -55,6 +56,13 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(deployments::list, deployments::create))
         .routes(routes!(deployments::get))
         .routes(routes!(deployments::cancel))
+        .routes(routes!(app_rules::list, app_rules::create))
+        .routes(routes!(app_rules::get, app_rules::update, app_rules::delete))
+        .routes(routes!(app_rules::reapply))
+        .routes(routes!(app_rules::get_auto_update, app_rules::set_auto_update))
+        .routes(routes!(app_rules::portal_link))
+        .routes(routes!(app_rules::portal_apps))
+        .routes(routes!(app_rules::portal_install))
         .routes(routes!(mdm::get, mdm::put))
         .routes(routes!(mdm::enrollment_profile))
         .routes(routes!(audit::list))

@@ -121,6 +121,13 @@ impl SqlStore {
         tx.commit().await.db()
     }
 
+    pub(crate) async fn select_stale_metadata(&self, token: VppTokenId, before: Timestamp) -> Result<Vec<String>> {
+        let mut q = Query::new("SELECT DISTINCT adam_id FROM vpp_assets WHERE ");
+        q.push_arg("token_id = {}", Arg::Int(token.0))
+            .push_arg(" AND metadata_fetched_at < {}", Arg::Int(before.0));
+        q.as_scalar().fetch_all(&self.read).await.db()
+    }
+
     pub(crate) async fn write_asset_metadata(
         &self,
         token: VppTokenId,

@@ -78,6 +78,10 @@ pub struct PlannedInstall {
     /// What the managed list will show: the bundle id, or a book's store id.
     pub verify_identifier: Option<String>,
     pub os_version: Option<String>,
+    /// D9: a shared iPad with this user logged in; the install waits until
+    /// nobody is (the plan cannot know; the deployment fills it in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waits_for_logout_of: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -364,6 +368,7 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
                 license_target: target,
                 verify_identifier,
                 os_version: device.os_version.clone(),
+                waits_for_logout_of: None,
             });
         }
         // L5: licenses go to the first devices in order; the rest are short.

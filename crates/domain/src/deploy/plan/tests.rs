@@ -570,6 +570,7 @@ fn app_not_installed_is_installed() {
             license_target: LicenseTarget::Serial(serial_of(1)),
             verify_identifier: Some(BUNDLE.into()),
             os_version: Some("17.4".into()),
+            waits_for_logout_of: None,
         }
     );
 }
@@ -972,6 +973,7 @@ fn book_goes_to_the_owners_vpp_user() {
             license_target: LicenseTarget::User("client-user-1001".into()),
             verify_identifier: Some(BOOK.into()),
             os_version: Some("17.4".into()),
+            waits_for_logout_of: None,
         }
     );
     assert_eq!(plan.licenses, vec![summary(BOOK, BOOK_NAME, [1, 0, 1, 10, 0])]);
