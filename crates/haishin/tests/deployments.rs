@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use apple_sim::vpp::{AppInfo, AssetSpec, LocationHandle, LocationSpec};
 use apple_sim::{Behaviour, Fleet, LicensePolicy, StoreCatalogue};
 use common::deploy::DeployWorld;
-use common::{Admin, diagnosis_rows, eventually};
+use common::{Admin, deployment_finished, diagnosis_rows, eventually, no_job_open};
 use haishin_storage::on_both_backends;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -147,19 +147,7 @@ async fn two_apps_to_a_fleet_with_licenses_short(backend: &str) {
                 .map(move |(i, d)| (d.serial_number().to_owned(), start + i))
         })
         .collect();
-    eventually(
-        "the first inventory of every device",
-        Duration::from_secs(300),
-        || async {
-            let open = admin.get("/jobs?active_only=true&limit=1").await;
-            if open.as_array().unwrap().is_empty() {
-                Ok(())
-            } else {
-                Err("inventory jobs open".into())
-            }
-        },
-    )
-    .await;
+    no_job_open(admin, "the first inventory of every device", Duration::from_secs(300)).await;
 
     // The dry run: every device gets app A (50 of them without a license);
     // the iOS 15 devices are skipped for app B with the reason.
@@ -199,19 +187,7 @@ async fn two_apps_to_a_fleet_with_licenses_short(backend: &str) {
     assert_eq!(status, StatusCode::CREATED, "{deployment}");
     let id = deployment["id"].as_i64().unwrap();
     assert_eq!(deployment["jobs"], 2 * devices - old_os);
-    eventually(
-        "every job of the deployment to finish",
-        Duration::from_secs(900),
-        || async {
-            let progress = admin.get(&format!("/deployments/{id}")).await;
-            if progress["finished"] == progress["jobs"] {
-                Ok(())
-            } else {
-                Err(format!("{}", progress["by_status"]))
-            }
-        },
-    )
-    .await;
+    deployment_finished(admin, id, Duration::from_secs(900)).await;
     let elapsed = started.elapsed();
 
     let jobs = jobs_of(admin, id).await;
@@ -220,15 +196,7 @@ async fn two_apps_to_a_fleet_with_licenses_short(backend: &str) {
 
     // D4: once the app lists are fetched again (SYSTEM, after each verified
     // install), the same deployment would skip what is installed already.
-    eventually("the app lists after the installs", Duration::from_secs(120), || async {
-        let open = admin.get("/jobs?active_only=true&limit=1").await;
-        if open.as_array().unwrap().is_empty() {
-            Ok(())
-        } else {
-            Err(format!("{open}"))
-        }
-    })
-    .await;
+    no_job_open(admin, "the app lists after the installs", Duration::from_secs(120)).await;
     let again = admin.post("/deployments/preview", request_again.clone()).await;
     let up_to_date = again["summary"]["skipped"]
         .as_array()

@@ -16,7 +16,7 @@ use apple_mdm::report::{
 };
 use apple_mdm::{Dictionary, ErrorChainItem};
 
-use super::behaviour::{LicenseQuery, LoggedInInstallPolicy};
+use super::behaviour::{DeviceKind, LicenseQuery, LoggedInInstallPolicy};
 use super::commands::{Context, Reply};
 use super::state::{AppRecord, DeviceState};
 use crate::templates;
@@ -99,6 +99,24 @@ pub(crate) fn user_installed(store_id: u64, store: &super::behaviour::StoreCatal
 }
 
 pub(crate) fn install(state: &mut DeviceState, ctx: &Context<'_>, request: &InstallApplication) -> Reply {
+    let reply = decide_install(state, ctx, request);
+    match reply {
+        // §7.1: macOS gives no reason of its own, always `Other`.
+        Reply::Error { chain, mut payload } if ctx.hardware.kind == DeviceKind::Mac => {
+            if payload.contains_key("RejectionReason") {
+                let other = InstallApplicationResult {
+                    rejection_reason: Some(InstallRejectionReason::Unspecified),
+                    ..InstallApplicationResult::default()
+                };
+                payload.extend(other.to_dictionary());
+            }
+            Reply::Error { chain, payload }
+        }
+        reply => reply,
+    }
+}
+
+fn decide_install(state: &mut DeviceState, ctx: &Context<'_>, request: &InstallApplication) -> Reply {
     let b = ctx.behaviour;
     let purchase = request
         .options
@@ -176,6 +194,13 @@ pub(crate) fn install(state: &mut DeviceState, ctx: &Context<'_>, request: &Inst
             itunes_store_id: store_id,
             device_based: device_licensed,
         };
+        // §7.1: a Mac acknowledges once the request is valid and finds the
+        // missing license only when it downloads; the install then ends
+        // `Failed` in its managed app list, with no error reported.
+        if !b.licenses.allows(&query) && ctx.hardware.kind == DeviceKind::Mac {
+            let state_now = schedule(state, ctx, request, template, device_licensed, true);
+            return acknowledged(bundle_id, state_now);
+        }
         if !b.licenses.allows(&query) {
             return error_chain(
                 vec![
@@ -190,11 +215,15 @@ pub(crate) fn install(state: &mut DeviceState, ctx: &Context<'_>, request: &Inst
             );
         }
     }
-    let state_now = schedule(state, ctx, request, template, device_licensed);
+    let state_now = schedule(state, ctx, request, template, device_licensed, false);
+    acknowledged(bundle_id, state_now)
+}
+
+fn acknowledged(bundle_id: String, state: ManagedAppStatus) -> Reply {
     Reply::Acknowledged(
         InstallApplicationResult {
             identifier: Some(bundle_id),
-            state: Some(state_now),
+            state: Some(state),
             ..InstallApplicationResult::default()
         }
         .to_dictionary(),
@@ -208,12 +237,13 @@ fn schedule(
     request: &InstallApplication,
     template: AppRecord,
     device_licensed: bool,
+    fails: bool,
 ) -> ManagedAppStatus {
     let b = ctx.behaviour;
     let (prompt, install) = (b.prompt_duration, b.install_duration);
     // Lack of space has no documented ErrorChain: the install is acknowledged and ends
     // in the transient `Failed` status of ManagedApplicationList (§7.4).
-    let finish = if b.storage_full {
+    let finish = if b.storage_full || fails {
         ManagedAppStatus::Failed
     } else {
         ManagedAppStatus::Managed

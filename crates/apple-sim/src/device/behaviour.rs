@@ -6,13 +6,17 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// iPhone or iPad.
+/// iPhone, iPad or Mac.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeviceKind {
     /// An iPhone (has an IMEI).
     IPhone,
     /// An iPad.
     IPad,
+    /// A Mac with Apple silicon, on its device channel. It acknowledges an
+    /// app install once the request is valid and reports what happens next
+    /// only in its managed app list (reference §7.1).
+    Mac,
 }
 
 /// The Managed Apple Account logged in on a Shared iPad.
@@ -228,6 +232,16 @@ impl Behaviour {
             kind: DeviceKind::IPhone,
             supervised: false,
             signed_in_to_app_store: true,
+            ..Self::ipad()
+        }
+    }
+
+    /// A Mac on macOS 14.6.1 enrolled through Automated Device Enrollment
+    /// (supervised), nobody signed in to the App Store.
+    pub fn mac() -> Self {
+        Self {
+            kind: DeviceKind::Mac,
+            os_version: "14.6.1".to_owned(),
             ..Self::ipad()
         }
     }

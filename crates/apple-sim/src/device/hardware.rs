@@ -34,6 +34,8 @@ impl SeededRng {
 
 struct Model {
     product: &'static str,
+    /// `ModelName`.
+    name: &'static str,
     part: &'static str,
     /// The SoC id that starts a modern (A12 and later) UDID.
     chip: u32,
@@ -41,21 +43,25 @@ struct Model {
 
 const IPADS: &[Model] = &[
     Model {
+        name: "iPad",
         product: "iPad13,1",
         part: "MYFM2J/A",
         chip: 0x8101,
     },
     Model {
+        name: "iPad",
         product: "iPad12,1",
         part: "MK2K3J/A",
         chip: 0x8030,
     },
     Model {
+        name: "iPad",
         product: "iPad13,18",
         part: "MPQ03J/A",
         chip: 0x8101,
     },
     Model {
+        name: "iPad",
         product: "iPad14,1",
         part: "MK7M3J/A",
         chip: 0x8110,
@@ -64,24 +70,55 @@ const IPADS: &[Model] = &[
 
 const IPHONES: &[Model] = &[
     Model {
+        name: "iPhone",
         product: "iPhone14,2",
         part: "MLUF3J/A",
         chip: 0x8110,
     },
     Model {
+        name: "iPhone",
         product: "iPhone14,5",
         part: "MLNC3J/A",
         chip: 0x8110,
     },
     Model {
+        name: "iPhone",
         product: "iPhone15,2",
         part: "MQ0T3J/A",
         chip: 0x8120,
     },
     Model {
+        name: "iPhone",
         product: "iPhone12,8",
         part: "MX9R2J/A",
         chip: 0x8030,
+    },
+];
+
+const MACS: &[Model] = &[
+    Model {
+        name: "MacBook Air",
+        product: "Mac14,2",
+        part: "MLY33J/A",
+        chip: 0x8112,
+    },
+    Model {
+        name: "MacBook Pro",
+        product: "Mac15,3",
+        part: "MTL73J/A",
+        chip: 0x8122,
+    },
+    Model {
+        name: "Mac mini",
+        product: "Mac14,3",
+        part: "MMFJ3J/A",
+        chip: 0x8112,
+    },
+    Model {
+        name: "iMac",
+        product: "iMac21,1",
+        part: "MGPC3J/A",
+        chip: 0x8103,
     },
 ];
 
@@ -94,7 +131,7 @@ const SERIAL_ALPHABET: &[u8] = b"0123456789CDFGHJKLMNPQRTVWXY";
 /// What the device reports about itself in check-ins and DeviceInformation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hardware {
-    /// iPhone or iPad.
+    /// iPhone, iPad or Mac.
     pub kind: DeviceKind,
     /// Modern 25-character form: `<chip>-<ECID>`.
     pub udid: String,
@@ -104,7 +141,7 @@ pub struct Hardware {
     pub imei: Option<String>,
     /// `ProductName`, e.g. `iPad13,1`.
     pub product_name: String,
-    /// `ModelName`: `iPad` or `iPhone`.
+    /// `ModelName`: `iPad`, `iPhone`, `MacBook Air`...
     pub model_name: String,
     /// `Model`, the part number.
     pub model: String,
@@ -128,11 +165,13 @@ impl Hardware {
     /// The hardware of device `index` in a fleet seeded with `seed`.
     pub fn generate(seed: u64, index: usize, behaviour: &Behaviour) -> Self {
         let mut rng = SeededRng::new(seed, index as u64);
-        let (models, model_name) = match behaviour.kind {
-            DeviceKind::IPad => (IPADS, "iPad"),
-            DeviceKind::IPhone => (IPHONES, "iPhone"),
+        let models = match behaviour.kind {
+            DeviceKind::IPad => IPADS,
+            DeviceKind::IPhone => IPHONES,
+            DeviceKind::Mac => MACS,
         };
         let model = rng.pick(models);
+        let model_name = model.name;
         let ecid = rng.next_u64() & 0x00FF_FFFF_FFFF_FFFF;
         let serial_number = (0..12).map(|_| char::from(*rng.pick(SERIAL_ALPHABET))).collect();
         let imei = (behaviour.kind == DeviceKind::IPhone).then(|| imei(&mut rng));

@@ -61,6 +61,7 @@ pub(crate) fn device_information(ctx: &Context<'_>, request: &DeviceInformation)
         let (mcc, mnc) = match hw.kind {
             DeviceKind::IPhone => (Some("440".to_owned()), Some("10".to_owned())),
             DeviceKind::IPad => (template.subscriber_mcc.clone(), template.subscriber_mnc.clone()),
+            DeviceKind::Mac => (None, None),
         };
         all.subscriber_mcc = mcc;
         all.subscriber_mnc = mnc;

@@ -205,6 +205,16 @@ impl AppInfo {
         }
     }
 
+    /// Plausible metadata for a Mac app (its minimum OS is a macOS version).
+    pub fn mac_app(adam_id: &str) -> Self {
+        Self {
+            kind: "macSoftware".to_owned(),
+            minimum_os_version: "12.0".to_owned(),
+            device_families: vec!["mac".to_owned()],
+            ..Self::app(adam_id)
+        }
+    }
+
     /// Plausible metadata for a book.
     pub fn book(adam_id: &str) -> Self {
         Self {

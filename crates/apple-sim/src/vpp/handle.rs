@@ -174,12 +174,40 @@ impl LocationHandle {
         })
     }
 
-    /// Devices that install an app with `PurchaseMethod` 1 only when this
-    /// location assigned it to their serial number, as real devices do.
+    /// Whether the Apple Account with this hash is an associated user of
+    /// the location holding a license of the item: what a device signed in
+    /// with that account asks before installing a book or a user-licensed app.
+    pub fn account_holds_license(&self, adam_id: &str, apple_account_hash: &str) -> bool {
+        let world = self.shared.world();
+        let Some(loc) = world.locations.get(&self.location) else {
+            return false;
+        };
+        loc.users
+            .iter()
+            .filter(|u| u.status == UserStatus::Associated && u.id_hash.as_deref() == Some(apple_account_hash))
+            .any(|u| {
+                let target = Target::User(u.client_user_id.clone());
+                loc.assets
+                    .iter()
+                    .filter(|a| a.key.adam_id == adam_id)
+                    .any(|a| loc.assignments.contains_key(&(a.key.clone(), target.clone())))
+            })
+    }
+
+    /// Devices that install only what this location licensed them, as real
+    /// devices do: with `PurchaseMethod` 1 an app assigned to their serial
+    /// number; otherwise (books, user-licensed apps) an item assigned to the
+    /// associated user whose Apple Account is signed in on the device.
     pub fn license_policy(&self) -> crate::LicensePolicy {
         let location = self.clone();
         crate::LicensePolicy::Oracle(std::sync::Arc::new(move |q| {
-            q.device_based && location.serial_holds_license(&q.itunes_store_id.to_string(), q.serial_number)
+            let adam_id = q.itunes_store_id.to_string();
+            if q.device_based {
+                location.serial_holds_license(&adam_id, q.serial_number)
+            } else {
+                q.apple_account_hash
+                    .is_some_and(|hash| location.account_holds_license(&adam_id, hash))
+            }
         }))
     }
 
@@ -289,7 +317,22 @@ impl LocationHandle {
     /// The user accepts the invitation: Registered becomes Associated with an `idHash`,
     /// and a USER_ASSOCIATED notification is sent. Returns the idHash.
     pub fn user_accepts_invitation(&self, client_user_id: &str) -> Result<String, SimError> {
-        let (hash, out) = self.with(|loc| accept(loc, client_user_id))?;
+        let (hash, out) = self.with(|loc| accept(loc, client_user_id, None))?;
+        self.shared.send(out.into_iter().collect());
+        Ok(hash)
+    }
+
+    /// The user accepts the invitation signed in with the Apple Account
+    /// whose hash is `apple_account_hash`: the idHash Apple reports is the
+    /// one a device signed in with that account reports as
+    /// `iTunesStoreAccountHash`, which is what lets a simulated device find
+    /// the user's licenses.
+    pub fn user_accepts_invitation_as(
+        &self,
+        client_user_id: &str,
+        apple_account_hash: &str,
+    ) -> Result<String, SimError> {
+        let (hash, out) = self.with(|loc| accept(loc, client_user_id, Some(apple_account_hash)))?;
         self.shared.send(out.into_iter().collect());
         Ok(hash)
     }
@@ -403,7 +446,11 @@ fn count_notification(loc: &Location, adam_id: &str, pricing: PricingParam, delt
 }
 
 /// Registered → Associated. Accepting twice returns the same idHash and sends nothing.
-pub(crate) fn accept(loc: &mut Location, client_user_id: &str) -> Result<(String, Option<Outgoing>), SimError> {
+pub(crate) fn accept(
+    loc: &mut Location,
+    client_user_id: &str,
+    apple_account_hash: Option<&str>,
+) -> Result<(String, Option<Outgoing>), SimError> {
     let u_id = loc.u_id.clone();
     let seq_needed = loc
         .active_user(client_user_id)
@@ -420,7 +467,7 @@ pub(crate) fn accept(loc: &mut Location, client_user_id: &str) -> Result<(String
     let row = loc
         .active_user_mut(client_user_id)
         .ok_or_else(|| SimError::NoSuchUser(client_user_id.to_owned()))?;
-    let hash = id_hash(&format!("{u_id}/{client_user_id}/{seq}"));
+    let hash = apple_account_hash.map_or_else(|| id_hash(&format!("{u_id}/{client_user_id}/{seq}")), str::to_owned);
     row.status = UserStatus::Associated;
     row.id_hash = Some(hash.clone());
     row.seq = seq;

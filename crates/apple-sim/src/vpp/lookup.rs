@@ -139,7 +139,7 @@ pub(crate) async fn accept_invite(
                 .clone();
             Some((l.id, user))
         });
-        found.and_then(|(id, user)| accept(world.locations.get_mut(&id)?, &user).ok())
+        found.and_then(|(id, user)| accept(world.locations.get_mut(&id)?, &user, None).ok())
     };
     match accepted {
         Some((_, out)) => {

@@ -450,3 +450,43 @@ async fn pushes_during_a_session_coalesce_into_one_more_session() {
     assert_eq!((after.sessions, after.wakes), (2, 2), "{snapshot:?}");
     assert_eq!(world.server.idles_of(device.udid()), 2);
 }
+
+#[tokio::test]
+async fn a_mac_acknowledges_first_and_reports_failures_only_in_its_list() {
+    let world = World::start().await;
+    let mac = world
+        .enrolled(0, Behaviour::mac().with_licenses(LicensePolicy::Only([21].into())))
+        .await;
+    assert!(mac.hardware().product_name.starts_with("Mac") || mac.hardware().product_name.starts_with("iMac"));
+    assert_eq!(mac.hardware().imei, None);
+
+    let licensed = world
+        .run(&mac, InstallApplication::from_store(21).with_license_assignment())
+        .await;
+    assert_eq!(install_result(&licensed).state, Some(ManagedAppStatus::Installing));
+
+    // No license: acknowledged all the same, then `Failed` in the list (§7.1).
+    let report = world
+        .run(&mac, InstallApplication::from_store(22).with_license_assignment())
+        .await;
+    assert_eq!(report.status, CommandStatus::Acknowledged, "{report:?}");
+    let bundle = install_result(&report).identifier.unwrap();
+    mac.wait_for("failure", WAIT, |s| {
+        s.app_status(&bundle) == Some(ManagedAppStatus::Failed)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        managed_list(&world, &mac).await.applications[&bundle].status,
+        ManagedAppStatus::Failed
+    );
+
+    // A refusal carries macOS's only reason, `Other`.
+    let restricted = world.enrolled(1, Behaviour::mac().with_app_store_disabled(true)).await;
+    let report = world.run(&restricted, InstallApplication::from_store(23)).await;
+    assert_eq!(chain(&report), mcmdm(12031));
+    assert_eq!(
+        install_result(&report).rejection_reason,
+        Some(InstallRejectionReason::Unspecified)
+    );
+}

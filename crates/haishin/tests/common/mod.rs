@@ -210,6 +210,32 @@ where
 }
 
 /// The knowledge-base rows a job detail (`GET /jobs/{id}`) matched.
+/// Waits until the account has no job waiting or running.
+pub async fn no_job_open(admin: &Admin, what: &str, timeout: std::time::Duration) {
+    eventually(what, timeout, || async {
+        let open = admin.get("/jobs?active_only=true&limit=1").await;
+        if open.as_array().is_some_and(Vec::is_empty) {
+            Ok(())
+        } else {
+            Err(format!("still open: {open}"))
+        }
+    })
+    .await;
+}
+
+/// Waits until every job of the deployment has ended.
+pub async fn deployment_finished(admin: &Admin, id: i64, timeout: std::time::Duration) {
+    eventually("every job of the deployment to end", timeout, || async {
+        let progress = admin.get(&format!("/deployments/{id}")).await;
+        if progress["finished"] == progress["jobs"] {
+            Ok(())
+        } else {
+            Err(format!("{}", progress["by_status"]))
+        }
+    })
+    .await;
+}
+
 pub fn diagnosis_rows(detail: &Value) -> Vec<String> {
     detail["diagnosis"]["matches"]
         .as_array()
