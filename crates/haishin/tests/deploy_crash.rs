@@ -1,6 +1,7 @@
 //! A crash at any point loses no job and never assigns a license twice:
 //! a real `haishin serve` process is killed (SIGKILL) at random moments
-//! while it deploys apps to a simulated fleet, and started again on the
+//! while it deploys apps to a simulated fleet, and while an auto-install
+//! rule installs another app on every device, and started again on the
 //! same address. After the last restart every job reaches a final state,
 //! and the Apps and Books simulator's records show no license associated
 //! twice and the same licenses haishin recorded.
@@ -29,6 +30,8 @@ on_both_backends!(killed_servers_lose_no_job_and_assign_no_license_twice);
 
 const BIN: &str = env!("CARGO_BIN_EXE_haishin");
 const APPS: [&str; 3] = ["1000001", "1000002", "1000003"];
+/// Installed by an auto-install rule (D5) on every device.
+const AUTO_APP: &str = "1000004";
 /// The first app is this many licenses short.
 const SHORT: usize = 30;
 const KILLS_PER_DEPLOYMENT: usize = 3;
@@ -86,7 +89,8 @@ impl Server {
             .env("HAISHIN_REPUSH_AFTER_SECONDS", "3")
             .env("HAISHIN_MAX_PUSHES", "1000")
             .env("HAISHIN_INSTALL_VERIFY_FIRST_CHECK_MS", "300")
-            .env("HAISHIN_INSTALL_VERIFY_MAX_INTERVAL_SECONDS", "2");
+            .env("HAISHIN_INSTALL_VERIFY_MAX_INTERVAL_SECONDS", "2")
+            .env("HAISHIN_AUTO_INSTALL_CHECK_SECONDS", "2");
         command
     }
 
@@ -117,7 +121,7 @@ fn location(vpp: &VppSim, devices: usize) -> LocationHandle {
         let licenses = if n == 0 { devices - SHORT } else { devices };
         spec = spec.asset(AssetSpec::app(*app, licenses as i64));
     }
-    vpp.add_location(spec)
+    vpp.add_location(spec.asset(AssetSpec::app(AUTO_APP, devices as i64)))
 }
 
 async fn killed_servers_lose_no_job_and_assign_no_license_twice(backend: &str) {
@@ -216,16 +220,7 @@ async fn killed_servers_lose_no_job_and_assign_no_license_twice(backend: &str) {
         // Kill the server at random moments while licenses are assigned and
         // installs run; start it again at once on the same address.
         for _ in 0..KILLS_PER_DEPLOYMENT {
-            let wait = moments.next_millis(100, 2500);
-            tokio::time::sleep(Duration::from_millis(wait)).await;
-            child.kill().unwrap();
-            child.wait().unwrap();
-            let progress_before = Instant::now();
-            child = server.start().await;
-            eprintln!(
-                "{backend}: app {app}: killed after {wait} ms, back in {:?}",
-                progress_before.elapsed()
-            );
+            child = kill_and_restart(&server, child, &mut moments, &format!("{backend}: app {app}")).await;
         }
         eventually(
             &format!("deployment of {app} to finish"),
@@ -253,28 +248,96 @@ async fn killed_servers_lose_no_job_and_assign_no_license_twice(backend: &str) {
         assert_eq!(count("license_failed"), short, "{}", progress["by_status"]);
         assert_eq!(count("success"), devices - short, "{}", progress["by_status"]);
 
-        // Apple's records: no pair associated twice, and exactly the
-        // licenses haishin holds.
-        let apple = location.snapshot();
-        assert_eq!(apple.max_associations_per_pair(), 1, "a license was associated twice");
-        assert!(apple.counts_consistent());
-        let at_apple: HashSet<String> = apple
-            .assignments
-            .iter()
-            .filter(|a| a.adam_id == *app)
-            .filter_map(|a| a.serial_number.clone())
-            .collect();
-        let recorded = admin.get(&format!("/vpp/licenses?adam_id={app}&limit=1000000")).await;
-        let recorded: HashSet<String> = recorded
+        apple_matches_records(&admin, &location, app, devices - short).await;
+    }
+
+    // Auto-install (D5): a rule for every device, its passes killed at
+    // random moments. The claims written with each pass's deployment keep
+    // every device to one install and one license.
+    let (status, rule) = admin
+        .call(
+            Method::POST,
+            "/app-rules",
+            Some(json!({ "token_id": token_id, "adam_id": AUTO_APP, "mode": "auto_install" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{rule}");
+    // Once at random (before or during the first pass), then while the
+    // pass's deployment is under way.
+    let what = format!("{backend}: auto-install");
+    child = kill_and_restart(&server, child, &mut moments, &what).await;
+    eventually("an auto-install pass", Duration::from_secs(120), || async {
+        let deployments = admin.get("/deployments").await;
+        let passes = deployments.as_array().unwrap().iter();
+        if passes.filter(|d| d["origin"]["kind"] == "auto_install").count() > 0 {
+            Ok(())
+        } else {
+            Err("no pass yet".into())
+        }
+    })
+    .await;
+    for _ in 1..KILLS_PER_DEPLOYMENT {
+        child = kill_and_restart(&server, child, &mut moments, &what).await;
+    }
+    eventually("the auto-installs to finish", Duration::from_secs(600), || async {
+        let passes: Vec<_> = admin
+            .get("/deployments")
+            .await
             .as_array()
             .unwrap()
             .iter()
-            .map(|l| l["target"]["id"].as_str().unwrap().to_owned())
+            .filter(|d| d["origin"]["kind"] == "auto_install")
+            .cloned()
             .collect();
-        assert_eq!(at_apple.len(), devices - short);
-        assert_eq!(recorded, at_apple);
-    }
+        let total: usize = passes.iter().map(|d| d["jobs"].as_u64().unwrap() as usize).sum();
+        let succeeded: usize = passes.iter().map(|d| d["succeeded"].as_u64().unwrap() as usize).sum();
+        if total == devices && succeeded == devices {
+            Ok(())
+        } else {
+            Err(format!("{succeeded} of {total} jobs in {} passes", passes.len()))
+        }
+    })
+    .await;
+    let applied = admin.get(&format!("/app-rules/{}", rule["id"])).await;
+    assert_eq!(applied["devices_applied"], devices, "{applied}");
+    apple_matches_records(&admin, &location, AUTO_APP, devices).await;
     child.kill().unwrap();
     child.wait().unwrap();
     db.cleanup().await.ok();
+}
+
+/// Kills the server at a random moment from now and starts it again at once
+/// on the same address.
+async fn kill_and_restart(server: &Server, mut child: Child, moments: &mut Moments, what: &str) -> Child {
+    let wait = moments.next_millis(100, 2500);
+    tokio::time::sleep(Duration::from_millis(wait)).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed_at = Instant::now();
+    let child = server.start().await;
+    eprintln!("{what}: killed after {wait} ms, back in {:?}", killed_at.elapsed());
+    child
+}
+
+/// Apple's records: no pair associated twice, and exactly the licenses of
+/// the app haishin holds.
+async fn apple_matches_records(admin: &Admin, location: &LocationHandle, app: &str, expected: usize) {
+    let apple = location.snapshot();
+    assert_eq!(apple.max_associations_per_pair(), 1, "a license was associated twice");
+    assert!(apple.counts_consistent());
+    let at_apple: HashSet<String> = apple
+        .assignments
+        .iter()
+        .filter(|a| a.adam_id == app)
+        .filter_map(|a| a.serial_number.clone())
+        .collect();
+    let recorded = admin.get(&format!("/vpp/licenses?adam_id={app}&limit=1000000")).await;
+    let recorded: HashSet<String> = recorded
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["target"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(at_apple.len(), expected);
+    assert_eq!(recorded, at_apple);
 }
