@@ -50,6 +50,10 @@ pub struct DeployBench {
     /// then are shown as such.
     #[arg(long, default_value_t = 1800)]
     pub timeout_seconds: u64,
+    /// The server's `max_pushes_in_flight` (a huge value turns the window
+    /// off, to compare).
+    #[arg(long, default_value_t = Config::default().max_pushes_in_flight)]
+    pub max_pushes_in_flight: i64,
 }
 
 /// The server's knobs that set the pace (printed with the figures).
@@ -138,7 +142,10 @@ async fn run_backend(backend: &str, args: &DeployBench) -> anyhow::Result<Deploy
         apns.root_ca_pem().context("APNs simulator without TLS")?,
     )?;
     let db = TestDb::open(backend).await;
-    let config = config(&apns, &ca_file.path().display().to_string(), &vpp);
+    let config = Config {
+        max_pushes_in_flight: args.max_pushes_in_flight,
+        ..config(&apns, &ca_file.path().display().to_string(), &vpp)
+    };
     // The pool a server gets by default, not the test database's small one.
     let store = SqlStore::connect(&db.url, config.database_max_connections).await?;
     db.store.close().await;
@@ -336,9 +343,10 @@ fn to_text(args: &DeployBench, figures: &[DeployFigures]) -> String {
     );
     let _ = writeln!(
         out,
-        "(progress read every {} ms; push interval 250 ms, first verification 500 ms; VPP sim page size {PAGE_SIZE}, \
-         no rate limit)",
-        POLL.as_millis()
+        "(progress read every {} ms; push interval 250 ms, at most {} pushes in flight, first verification 500 ms; \
+         VPP sim page size {PAGE_SIZE}, no rate limit)",
+        POLL.as_millis(),
+        args.max_pushes_in_flight
     );
     let mut row = |label: &str, cell: &dyn Fn(&DeployFigures) -> String| {
         let _ = write!(out, "{label:<36}");

@@ -53,6 +53,9 @@ pub struct Config {
     pub repush_after_seconds: i64,
     /// Stop pushing for a job after this many pushes (it still runs when the device comes).
     pub max_pushes: i64,
+    /// At most this many pushes wait for their device at once (a push
+    /// unanswered for 30 s, or its timeout if shorter, no longer counts).
+    pub max_pushes_in_flight: i64,
     /// Key type of device identities in new enrollment profiles: `rsa`
     /// (RSA-2048, what every Apple OS accepts) or `p256` (ECDSA, faster to
     /// issue; iOS 10+, macOS 10.12+).
@@ -137,6 +140,7 @@ impl Default for Config {
             push_timeout_seconds: 300,
             repush_after_seconds: 3600,
             max_pushes: 24,
+            max_pushes_in_flight: 2000,
             identity_key: "rsa".into(),
             profile_signing_certificate_file: String::new(),
             profile_signing_key_file: String::new(),
@@ -185,6 +189,7 @@ impl Config {
             timeout_millis: self.push_timeout_seconds.max(1) * 1000,
             repush_after_millis: self.repush_after_seconds.max(1) * 1000,
             max_pushes: self.max_pushes.max(1),
+            max_in_flight: self.max_pushes_in_flight.max(1),
         }
     }
 

@@ -258,6 +258,12 @@ impl JobStore for SqlStore {
             .collect())
     }
 
+    async fn count_pushes_in_flight(&self, since: Timestamp) -> StoreResult<i64> {
+        let mut q = Query::new("SELECT COUNT(*) FROM jobs WHERE status = 'push_sent' AND finished_at IS NULL");
+        q.push_arg(" AND pushed_at >= {}", Arg::Int(since.0));
+        q.as_scalar().fetch_one(&self.write).await.db()
+    }
+
     async fn mark_push_timeouts(&self, policy: &PushPolicy, now: Timestamp) -> StoreResult<u64> {
         let mut q = Query::new("UPDATE jobs SET status = 'push_timeout', ");
         q.push_arg("updated_at = {}", Arg::Int(now.0)).push_arg(

@@ -220,6 +220,7 @@ async fn a_job_delivered_unpushed_whose_answer_was_lost_is_pushed_again(backend:
         timeout_millis: 1_000,
         repush_after_millis: 10_000,
         max_pushes: 5,
+        max_in_flight: 2000,
     };
     assert!(
         store.claim_pushes(&policy, at(5_000), 10).await.unwrap().is_empty(),

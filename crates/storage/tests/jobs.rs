@@ -21,6 +21,7 @@ const POLICY: PushPolicy = PushPolicy {
     timeout_millis: 60_000,
     repush_after_millis: 600_000,
     max_pushes: 3,
+    max_in_flight: 2000,
 };
 const T0: i64 = 1_800_000_000_000;
 
@@ -200,6 +201,16 @@ async fn scheduled_not_now_and_push_timeout(backend: &str) {
         .await
         .unwrap();
     assert_eq!(repushed.len(), 1);
+    // In flight until the device fetches it, or until it is old enough.
+    let pushed_at = at(2 + POLICY.repush_after_millis);
+    assert_eq!(store.count_pushes_in_flight(pushed_at).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .count_pushes_in_flight(at(3 + POLICY.repush_after_millis))
+            .await
+            .unwrap(),
+        0
+    );
     let jobs = store.list_jobs(account, &JobQuery::default()).await.unwrap();
     let refused = jobs.iter().find(|j| j.command_uuid == "now").unwrap();
     assert_eq!((refused.not_now_count, refused.push_count), (1, 1));
@@ -210,6 +221,7 @@ async fn scheduled_not_now_and_push_timeout(backend: &str) {
         .unwrap()
         .unwrap();
     assert_eq!(retry.command_uuid, "now");
+    assert_eq!(store.count_pushes_in_flight(pushed_at).await.unwrap(), 0, "fetched");
     store
         .record_report(
             account,

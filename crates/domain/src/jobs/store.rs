@@ -42,6 +42,8 @@ pub trait JobStore: Send + Sync {
     /// Claims head jobs that need a push now and marks them pushed. Safe with
     /// several servers: a job is claimed by one caller only.
     async fn claim_pushes(&self, policy: &PushPolicy, now: Timestamp, limit: i64) -> StoreResult<Vec<PushTarget>>;
+    /// Jobs pushed at or after `since` whose device has not fetched them yet.
+    async fn count_pushes_in_flight(&self, since: Timestamp) -> StoreResult<i64>;
     /// Marks pushed jobs the device has not fetched in time as push timeout.
     async fn mark_push_timeouts(&self, policy: &PushPolicy, now: Timestamp) -> StoreResult<u64>;
     async fn list_jobs(&self, account: AccountId, query: &JobQuery) -> StoreResult<Vec<Job>>;

@@ -92,7 +92,12 @@ impl Pusher {
             timed_out: store.mark_push_timeouts(&self.policy, now).await?,
             ..PushRound::default()
         };
-        let targets = store.claim_pushes(&self.policy, now, CLAIM_BATCH).await?;
+        let in_flight = store.count_pushes_in_flight(self.policy.in_flight_since(now)).await?;
+        let room = (self.policy.max_in_flight - in_flight).min(CLAIM_BATCH);
+        if room <= 0 {
+            return Ok(round);
+        }
+        let targets = store.claim_pushes(&self.policy, now, room).await?;
         round.claimed = targets.len();
         if targets.is_empty() {
             return Ok(round);
