@@ -14,6 +14,7 @@ use anyhow::Context;
 use clap::Args;
 use haishin_domain::auth::{Actor, Role};
 use haishin_domain::csv::EncodingChoice;
+use haishin_domain::deploy::TargetOs;
 use haishin_domain::ids::GroupId;
 use haishin_domain::service::{CsvOptions, Services};
 use haishin_domain::vpp::licenses::LicenseRequest;
@@ -197,12 +198,17 @@ async fn tell_story(
     let locked = behaviours.iter().filter(|b| b.locked && !b.offline).count();
     let services = &running.services;
     demo_story::wait_for_first_inventory(services, actor, offline).await?;
-    let deployment = demo_story::deploy(services, actor, vpp.token.id, group).await?;
+    let for_ios = (TargetOs::Ios, &[sim_vpp::DEMO_APP, sim_vpp::SCARCE_APP][..]);
+    let deployment = demo_story::deploy(services, actor, vpp.token.id, group, for_ios).await?;
     println!(
         "  licenses are assigned by the server's worker, then the installs are released and verified against each device's managed app list; {offline} devices are offline and {locked} locked:"
     );
     let progress = demo_story::watch(services, actor, deployment.deployment.id, offline + locked).await?;
     demo_story::print_summary(services, actor, &progress, &running.url(), api_token).await?;
+    // The Macs were skipped for iOS: their own app, for macOS.
+    let for_macs = (TargetOs::Macos, &[sim_vpp::MAC_APP][..]);
+    let macs = demo_story::deploy(services, actor, vpp.token.id, group, for_macs).await?;
+    demo_story::watch(services, actor, macs.deployment.id, 0).await?;
     demo_story::offer_apps_by_themselves(services, actor, vpp.token.id, group, &running.url(), api_token).await
 }
 

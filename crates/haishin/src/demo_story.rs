@@ -18,7 +18,7 @@ use haishin_domain::ids::{DeploymentId, DeviceId, GroupId, JobId, VppTokenId};
 use haishin_domain::jobs::{Job, JobQuery, JobStatus};
 use haishin_domain::service::Services;
 
-use crate::{domain_error, sim_vpp};
+use crate::domain_error;
 
 /// The longest the demo waits for the first inventory of its fleet.
 const INVENTORY_WAIT: Duration = Duration::from_secs(30);
@@ -89,26 +89,28 @@ pub async fn wait_for_first_inventory(services: &Services, actor: &Actor, offlin
     }
 }
 
-/// Registers the deployment of [`sim_vpp::DEMO_APP`] (1,000 licenses) and
-/// [`sim_vpp::SCARCE_APP`] (5 licenses) to every device of `group` and its
-/// subgroups, licenses assigned automatically.
+/// Registers the deployment of `apps` for `target_os` to every device of
+/// `group` and its subgroups, licenses assigned automatically: the story's
+/// [`crate::sim_vpp::DEMO_APP`] (1,000 licenses) and [`crate::sim_vpp::SCARCE_APP`] (5
+/// licenses) for iOS, then [`crate::sim_vpp::MAC_APP`] for the Macs.
 pub async fn deploy(
     services: &Services,
     actor: &Actor,
     token: VppTokenId,
     group: GroupId,
+    (target_os, apps): (TargetOs, &[&str]),
 ) -> anyhow::Result<DeploymentProgress> {
     let request = DeploymentRequest {
         // The server names it after the apps: 「勤怠管理Pro ほか1件の配信」.
         name: None,
-        items: [sim_vpp::DEMO_APP, sim_vpp::SCARCE_APP]
-            .into_iter()
+        items: apps
+            .iter()
             .map(|adam_id| DeployItem {
                 token_id: token,
-                adam_id: adam_id.to_owned(),
+                adam_id: (*adam_id).to_owned(),
             })
             .collect(),
-        target_os: TargetOs::Ios,
+        target_os,
         license_mode: LicenseMode::Auto,
         devices: DeviceSelection {
             group_id: Some(group),

@@ -15,6 +15,9 @@ pub const DEMO_APP: &str = "1459000101";
 /// to show a shortage (license-assignment-failed, with the remedy).
 pub const SCARCE_APP: &str = "1459000112";
 
+/// 経費精算クラウド for Mac: the Mac app the demo deploys to its Macs.
+pub const MAC_APP: &str = "1459000120";
+
 const MB: u64 = 1024 * 1024;
 
 /// Apple's own limits and a page size that makes a large library take
@@ -109,7 +112,7 @@ fn free_app(adam_id: &str, name: &str, bundle_id: &str, artist: &str) -> AssetSp
 
 /// 株式会社サンプル / 東京本社, its token valid for a year: twelve paid
 /// business apps (50 to 1,000 licenses, and one with five), two books,
-/// two free apps and a custom (B2B) app made for the company.
+/// two free apps, a custom (B2B) app made for the company and a Mac app.
 pub fn demo_catalogue() -> LocationSpec {
     let mut spec = LocationSpec::new("株式会社サンプル", "東京本社")
         .country("JP")
@@ -128,7 +131,20 @@ pub fn demo_catalogue() -> LocationSpec {
         families: PHONE_AND_PAD,
         licenses: 120,
     };
+    let mac = AppInfo {
+        name: "経費精算クラウド for Mac".to_owned(),
+        bundle_id: Some("jp.keihi-cloud.mac".to_owned()),
+        artist_name: "経費クラウド株式会社".to_owned(),
+        version: "5.12.0".to_owned(),
+        size_bytes: 64 * MB,
+        ..AppInfo::mac_app(MAC_APP)
+    };
     spec.asset(AssetSpec::app(custom.adam_id, custom.licenses).metadata(metadata(&custom).b2b()))
+        .asset(
+            AssetSpec::app(MAC_APP, 100)
+                .platforms(vec![apple_vpp::Platform::MacOs])
+                .metadata(mac),
+        )
         .asset(book(
             "1600000201",
             "新入社員のための情報セキュリティ入門",
@@ -175,7 +191,8 @@ mod tests {
         let books = spec.assets.iter().filter(|a| a.metadata.kind == "ebook").count();
         let free = spec.assets.iter().filter(|a| a.licenses == Licenses::Unlimited).count();
         let custom = spec.assets.iter().filter(|a| a.metadata.b2b_custom).count();
-        assert_eq!((books, free, custom), (2, 2, 1));
+        let mac = spec.assets.iter().filter(|a| a.metadata.kind == "macSoftware").count();
+        assert_eq!((books, free, custom, mac), (2, 2, 1, 1));
         let ids: std::collections::BTreeSet<_> = spec.assets.iter().map(|a| &a.adam_id).collect();
         assert_eq!(ids.len(), spec.assets.len(), "adamIds are unique");
     }

@@ -62,7 +62,7 @@ async fn demo_registers_syncs_and_assigns_then_reuses_its_token() {
     );
 
     assert_eq!(first.assets.len(), sim_vpp::demo_catalogue().assets.len());
-    assert_eq!(first.assets.len(), 17);
+    assert_eq!(first.assets.len(), 18);
     let names: BTreeSet<&str> = first
         .assets
         .iter()

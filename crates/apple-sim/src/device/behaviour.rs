@@ -362,7 +362,7 @@ impl Behaviour {
         self
     }
 
-    /// A plausible fleet: mostly healthy supervised iPads and personal iPhones, with a few
+    /// A plausible fleet: mostly healthy supervised iPads and personal iPhones, a few Macs, with a few
     /// percent of each failure a real deployment sees. Deterministic per `index`.
     pub fn realistic(index: usize) -> Self {
         let bucket = (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17) % 100;
@@ -372,7 +372,9 @@ impl Behaviour {
             _ => "17.5.1",
         };
         let behaviour = match bucket {
-            0..45 => Self::ipad(),
+            0..42 => Self::ipad(),
+            // Macs keep their macOS version.
+            42..45 => return Self::mac(),
             45..70 => Self::iphone(),
             70..78 => Self::iphone().with_supervised(true),
             78..83 => Self::ipad().with_locked(true),
@@ -418,6 +420,10 @@ mod tests {
             ("storage", share(&|b| b.storage_full)),
             ("cancels", share(&|b| b.cancels_install_prompts)),
             ("offline", share(&|b| b.offline)),
+            (
+                "mac",
+                share(&|b| b.kind == DeviceKind::Mac && b.os_version.starts_with("14.")),
+            ),
         ] {
             assert!((3..100).contains(&count), "{name}: {count}");
         }
