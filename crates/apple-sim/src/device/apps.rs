@@ -46,6 +46,7 @@ pub(crate) fn store_app(store_id: u64) -> AppRecord {
         status: ManagedAppStatus::Unknown,
         timeline: VecDeque::new(),
         waiting_for_logout: false,
+        installs_unmanaged: false,
     }
 }
 
@@ -263,6 +264,7 @@ fn schedule(
     app.management_flags = request.management_flags.map_or(0, |f| f.0);
     app.has_configuration = request.configuration.is_some();
     app.waiting_for_logout = false;
+    app.installs_unmanaged = ctx.hardware.kind == DeviceKind::Mac && request.install_as_managed != Some(true);
     let now = ctx.now;
     let steps: Vec<(Duration, ManagedAppStatus)> = if app.managed && app.installed {
         // §7.1: installing a managed app again updates it, without a prompt when supervised.

@@ -174,6 +174,9 @@ pub(crate) struct AppRecord {
     pub(crate) timeline: VecDeque<(Instant, ManagedAppStatus)>,
     /// Held in `Installing` until the Shared iPad user logs out.
     pub(crate) waiting_for_logout: bool,
+    /// A Mac installing without `InstallAsManaged`: once installed, the app
+    /// is the user's, not managed and not in the managed list (§7.1).
+    pub(crate) installs_unmanaged: bool,
 }
 
 impl AppRecord {
@@ -255,6 +258,12 @@ impl DeviceState {
                     break;
                 };
                 match status {
+                    ManagedAppStatus::Managed if app.installs_unmanaged => {
+                        app.installed = true;
+                        app.managed = false;
+                        app.listed = false;
+                        app.installs_unmanaged = false;
+                    }
                     ManagedAppStatus::Managed => {
                         app.installed = true;
                         app.managed = true;

@@ -455,15 +455,41 @@ async fn pushes_during_a_session_coalesce_into_one_more_session() {
 async fn a_mac_acknowledges_first_and_reports_failures_only_in_its_list() {
     let world = World::start().await;
     let mac = world
-        .enrolled(0, Behaviour::mac().with_licenses(LicensePolicy::Only([21].into())))
+        .enrolled(0, Behaviour::mac().with_licenses(LicensePolicy::Only([21, 24].into())))
         .await;
     assert!(mac.hardware().product_name.starts_with("Mac") || mac.hardware().product_name.starts_with("iMac"));
     assert_eq!(mac.hardware().imei, None);
 
     let licensed = world
-        .run(&mac, InstallApplication::from_store(21).with_license_assignment())
+        .run(
+            &mac,
+            InstallApplication::from_store(21)
+                .with_license_assignment()
+                .with_install_as_managed(true),
+        )
         .await;
     assert_eq!(install_result(&licensed).state, Some(ManagedAppStatus::Installing));
+    let managed = install_result(&licensed).identifier.unwrap();
+    mac.wait_for("managed", WAIT, |s| {
+        s.app_status(&managed) == Some(ManagedAppStatus::Managed)
+    })
+    .await
+    .unwrap();
+
+    // Without InstallAsManaged the app ends up the user's: installed, not
+    // managed, not in the managed list.
+    let report = world
+        .run(&mac, InstallApplication::from_store(24).with_license_assignment())
+        .await;
+    let unmanaged = install_result(&report).identifier.unwrap();
+    mac.wait_for("installed", WAIT, |s| {
+        s.apps
+            .iter()
+            .any(|a| a.bundle_id == unmanaged && a.installed && !a.managed)
+    })
+    .await
+    .unwrap();
+    assert!(!managed_list(&world, &mac).await.applications.contains_key(&unmanaged));
 
     // No license: acknowledged all the same, then `Failed` in the list (§7.1).
     let report = world
