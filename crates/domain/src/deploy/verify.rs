@@ -141,10 +141,6 @@ fn status_in(kind: InventoryKind, items: &serde_json::Value, identifier: &str) -
 
 impl Services {
     /// Queues the list that verifies installs, unless one is queued already.
-    /// An app check takes the installed-app list along, in the same session:
-    /// after a verified install it is what brings the versions up to date
-    /// (SPEC J3; D2 and D4 read them), and asking for it in a session of its
-    /// own would cost every device one more push and session.
     pub(crate) async fn schedule_verification(
         &self,
         account: AccountId,
@@ -168,14 +164,7 @@ impl Services {
         if self.store.has_unfinished(account, device, &job.request_type).await? {
             return Ok(());
         }
-        let mut jobs = vec![job];
-        if kind == InventoryKind::ManagedApps {
-            let versions = job_for(device, InstalledApplicationList::all(), jobs[0].run_at)?;
-            if !self.store.has_unfinished(account, device, &versions.request_type).await? {
-                jobs.push(versions);
-            }
-        }
-        self.store.enqueue_jobs(&Actor::system(account), &jobs, now).await?;
+        self.store.enqueue_jobs(&Actor::system(account), &[job], now).await?;
         self.mdm.push_wake.notify_one();
         Ok(())
     }
@@ -263,8 +252,7 @@ impl Services {
                 .await?;
         } else if kind == InventoryKind::ManagedApps && verdicts.iter().any(|(_, v)| *v == Verdict::Installed) {
             // SPEC J3: the app list after an install, so versions (D2, D4)
-            // are current for the next deployment. Usually the one queued
-            // with this check is still to come in this session.
+            // are current for the next deployment.
             let job = job_for(device, InstalledApplicationList::all(), None)?;
             if !self.store.has_unfinished(account, device, &job.request_type).await? {
                 self.store.enqueue_jobs(&Actor::system(account), &[job], now).await?;
