@@ -90,6 +90,10 @@ struct DeployFigures {
     licensed: Option<Duration>,
     /// Every job running (delivered, possibly being verified) or finished.
     delivered: Option<Duration>,
+    /// The first install verified: when the console shows its first success.
+    first_verified: Option<Duration>,
+    /// Half the jobs finished.
+    half_verified: Option<Duration>,
     /// Every job finished.
     verified: Option<Duration>,
     succeeded: i64,
@@ -213,6 +217,7 @@ async fn measure(
     let id = progress.deployment.id;
     let deadline = Duration::from_secs(args.timeout_seconds);
     let (mut licensed, mut delivered, mut verified) = (None, None, None);
+    let (mut first_verified, mut half_verified) = (None, None);
     let mut reported = Instant::now();
     loop {
         let now = started.elapsed();
@@ -222,6 +227,12 @@ async fn measure(
         }
         if licensed.is_some() && delivered.is_none() && (done || undelivered(&progress) == 0) {
             delivered = Some(now);
+        }
+        if first_verified.is_none() && progress.succeeded > 0 {
+            first_verified = Some(now);
+        }
+        if half_verified.is_none() && progress.finished * 2 >= progress.jobs {
+            half_verified = Some(now);
         }
         if done {
             verified = Some(now);
@@ -279,6 +290,8 @@ async fn measure(
         registered,
         licensed,
         delivered,
+        first_verified,
+        half_verified,
         verified,
         succeeded: progress.succeeded,
         failed: progress.failed,
@@ -361,6 +374,8 @@ fn to_text(args: &DeployBench, figures: &[DeployFigures]) -> String {
     row("registered (create returned) s", &|f| seconds(Some(f.registered)));
     row("licenses assigned s", &|f| seconds(f.licensed));
     row("commands delivered s", &|f| seconds(f.delivered));
+    row("first install verified s", &|f| seconds(f.first_verified));
+    row("half the jobs finished s", &|f| seconds(f.half_verified));
     row("installs verified s", &|f| seconds(f.verified));
     row("jobs", &|f| f.jobs.to_string());
     row("succeeded", &|f| f.succeeded.to_string());

@@ -175,16 +175,20 @@ impl DeploymentStore for SqlStore {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
-        let mut q = Query::new("UPDATE deployments SET ");
+        let mut q = Query::new("");
         let now_arg = q.arg(Arg::Int(now.0));
-        q.push_arg("lease_until = {}", Arg::Int(now.0 + lease_millis));
+        let until_arg = q.arg(Arg::Int(now.0 + lease_millis));
         let limit_arg = q.arg(Arg::Int(limit));
+        // A materialized pick, as in the job queue's claim (jobs.rs): an
+        // `id IN (... LIMIT n FOR UPDATE SKIP LOCKED)` may be run again per
+        // updated row by PostgreSQL and take more than n.
         q.push(&format!(
-            " WHERE id IN (SELECT id FROM deployments d WHERE ((status IN ('scheduled', 'licensing') \
+            "WITH picked AS MATERIALIZED (SELECT id FROM deployments d WHERE ((status IN ('scheduled', 'licensing') \
              AND run_at <= {now_arg}) OR (status = 'canceled' AND EXISTS (SELECT 1 FROM jobs j \
              WHERE j.deployment_id = d.id AND j.hold = 'license' AND j.status = 'canceled'))) \
              AND lease_until <= {now_arg} ORDER BY id LIMIT {limit_arg}{lock}) \
-             AND lease_until <= {now_arg} RETURNING {COLUMNS}"
+             UPDATE deployments SET lease_until = {until_arg} \
+             WHERE id IN (SELECT id FROM picked) AND lease_until <= {now_arg} RETURNING {COLUMNS}"
         ));
         let rows: Vec<Row> = q.as_query_as().fetch_all(&self.write).await.db()?;
         let mut out: Vec<Deployment> = rows.into_iter().filter_map(Row::decode).collect();

@@ -102,6 +102,64 @@ fn needs_push(t: &str, repush_before: &str, max_pushes: &str) -> String {
     )
 }
 
+/// The managed lists that verify installs (SPEC J7) are pushed for before
+/// the rest of the queue: an install is only a success once its list has
+/// come back, and in id order those lists would wait behind every install
+/// still queued (at 100,000 devices, the first success came after the last
+/// delivery). The partial index `jobs_follow_ups` (migration 0012) holds
+/// exactly these jobs, so the condition must stay the same text as there.
+const FOLLOW_UPS: &str = "j.request_type IN ('ManagedApplicationList', 'ManagedMediaList')";
+
+impl SqlStore {
+    /// Claims up to `limit` due jobs for a push, oldest first, only those
+    /// matching `only` when given.
+    async fn claim(
+        &self,
+        policy: &PushPolicy,
+        now: Timestamp,
+        limit: i64,
+        only: Option<&str>,
+    ) -> StoreResult<Vec<PushTarget>> {
+        let mut q = Query::new("");
+        let now_arg = q.arg(Arg::Int(now.0));
+        let repush_arg = q.arg(Arg::Int(now.0 - policy.repush_after_millis));
+        let max_arg = q.arg(Arg::Int(policy.max_pushes));
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let limit_arg = q.arg(Arg::Int(limit));
+        let only = only.map(|condition| format!(" AND {condition}")).unwrap_or_default();
+        // The pick is a materialized CTE, not `id IN (subquery)`: PostgreSQL
+        // may run such a subquery again for every row it updates, and each
+        // run skips the rows the statement already updated and locks the
+        // next ones, so a LIMIT of 1 claimed every due job (found by
+        // storage/tests/jobs.rs, verifying_lists_are_pushed_before_older_installs).
+        q.push(&format!(
+            "WITH picked AS MATERIALIZED (SELECT j.id FROM jobs j WHERE {} AND {}{only} \
+             ORDER BY j.id LIMIT {limit_arg}{lock}) \
+             UPDATE jobs SET status = 'push_sent', push_count = push_count + 1, \
+             pushed_at = {now_arg}, updated_at = {now_arg} WHERE id IN (SELECT id FROM picked) \
+             AND finished_at IS NULL AND {} \
+             RETURNING id, account_id, device_id",
+            is_head(&now_arg),
+            needs_push("j.", &repush_arg, &max_arg),
+            // Checked again on the row being updated: another server may have
+            // claimed it since the subquery read it.
+            needs_push("", &repush_arg, &max_arg),
+        ));
+        let rows: Vec<(i64, i64, i64)> = q.as_query_as().fetch_all(&self.write).await.db()?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, account, device)| PushTarget {
+                job_id: JobId(id),
+                account_id: AccountId(account),
+                device_id: DeviceId(device),
+            })
+            .collect())
+    }
+}
+
 #[async_trait]
 impl JobStore for SqlStore {
     async fn enqueue_jobs(&self, actor: &Actor, jobs: &[NewJob], now: Timestamp) -> StoreResult<Vec<JobId>> {
@@ -228,34 +286,12 @@ impl JobStore for SqlStore {
     }
 
     async fn claim_pushes(&self, policy: &PushPolicy, now: Timestamp, limit: i64) -> StoreResult<Vec<PushTarget>> {
-        let mut q = Query::new("UPDATE jobs SET status = 'push_sent', push_count = push_count + 1, ");
-        let now_arg = q.arg(Arg::Int(now.0));
-        let repush_arg = q.arg(Arg::Int(now.0 - policy.repush_after_millis));
-        let max_arg = q.arg(Arg::Int(policy.max_pushes));
-        let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
-        let limit_arg = q.arg(Arg::Int(limit));
-        q.push(&format!(
-            "pushed_at = {now_arg}, updated_at = {now_arg} WHERE id IN (SELECT j.id FROM jobs j WHERE {} AND {} \
-             ORDER BY j.id LIMIT {limit_arg}{lock}) AND finished_at IS NULL AND {} \
-             RETURNING id, account_id, device_id",
-            is_head(&now_arg),
-            needs_push("j.", &repush_arg, &max_arg),
-            // Checked again on the row being updated: another server may have
-            // claimed it since the subquery read it.
-            needs_push("", &repush_arg, &max_arg),
-        ));
-        let rows: Vec<(i64, i64, i64)> = q.as_query_as().fetch_all(&self.write).await.db()?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, account, device)| PushTarget {
-                job_id: JobId(id),
-                account_id: AccountId(account),
-                device_id: DeviceId(device),
-            })
-            .collect())
+        let mut targets = self.claim(policy, now, limit, Some(FOLLOW_UPS)).await?;
+        let room = limit - targets.len() as i64;
+        if room > 0 {
+            targets.extend(self.claim(policy, now, room, None).await?);
+        }
+        Ok(targets)
     }
 
     async fn count_pushes_in_flight(&self, since: Timestamp) -> StoreResult<i64> {

@@ -16,6 +16,7 @@ on_both_backends!(fifo_per_device_with_pushes_and_results);
 on_both_backends!(scheduled_not_now_and_push_timeout);
 on_both_backends!(cancel_list_purge_and_device_delete);
 on_both_backends!(concurrent_claims_push_each_job_once);
+on_both_backends!(verifying_lists_are_pushed_before_older_installs);
 
 const POLICY: PushPolicy = PushPolicy {
     timeout_millis: 60_000,
@@ -60,6 +61,44 @@ fn job(device: DeviceId, uuid: &str, run_at: Option<Timestamp>) -> NewJob {
         run_at,
         content: None,
     }
+}
+
+/// Installs queued on three devices, then the managed list that verifies
+/// an install on a fourth: the list is pushed for first, once due, even
+/// though the installs are older; the installs then go in id order.
+async fn verifying_lists_are_pushed_before_older_installs(backend: &str) {
+    let fleet = fleet(backend, 4).await;
+    let store = &fleet.db.store;
+    let installs: Vec<NewJob> = fleet.devices[..3]
+        .iter()
+        .enumerate()
+        .map(|(i, d)| NewJob {
+            request_type: "InstallApplication".into(),
+            ..job(*d, &format!("install{i}"), None)
+        })
+        .collect();
+    store.enqueue_jobs(&fleet.actor, &installs, at(0)).await.unwrap();
+    let check = NewJob {
+        request_type: "ManagedApplicationList".into(),
+        ..job(fleet.devices[3], "check", Some(at(2)))
+    };
+    store.enqueue_jobs(&fleet.actor, &[check], at(1)).await.unwrap();
+
+    // A claim takes no more than it is given room for (PostgreSQL once
+    // claimed every due job for a room of 1).
+    let before_due = store.claim_pushes(&POLICY, at(1), 1).await.unwrap();
+    assert_eq!(before_due.len(), 1);
+    assert_eq!(before_due[0].device_id, fleet.devices[0], "the check is not due yet");
+    assert_eq!(status_of(&fleet, "install1").await, JobStatus::Waiting);
+    let due = store.claim_pushes(&POLICY, at(2), 1).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].device_id, fleet.devices[3], "the due check goes first");
+    assert_eq!(status_of(&fleet, "check").await, JobStatus::PushSent);
+    let rest = store.claim_pushes(&POLICY, at(3), 10).await.unwrap();
+    assert_eq!(
+        rest.iter().map(|p| p.device_id).collect::<Vec<_>>(),
+        vec![fleet.devices[1], fleet.devices[2]]
+    );
 }
 
 async fn status_of(fleet: &Fleet, uuid: &str) -> JobStatus {

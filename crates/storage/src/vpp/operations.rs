@@ -123,16 +123,20 @@ impl SqlStore {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
-        let mut q = Query::new("UPDATE vpp_operations SET ");
+        let mut q = Query::new("");
         let now_arg = q.arg(Arg::Int(now.0));
         let pending = q.arg(text(OperationStatus::Pending.as_str()));
         let submitted = q.arg(text(OperationStatus::Submitted.as_str()));
-        q.push_arg("lease_until = {}", Arg::Int(now.0 + lease_millis));
+        let until_arg = q.arg(Arg::Int(now.0 + lease_millis));
         let limit_arg = q.arg(Arg::Int(limit));
+        // A materialized pick, as in the job queue's claim (jobs.rs): an
+        // `id IN (... LIMIT n FOR UPDATE SKIP LOCKED)` may be run again per
+        // updated row by PostgreSQL and take more than n.
         q.push(&format!(
-            ", leased_at = {now_arg} WHERE id IN (SELECT id FROM vpp_operations WHERE status IN ({pending}, {submitted}) \
+            "WITH picked AS MATERIALIZED (SELECT id FROM vpp_operations WHERE status IN ({pending}, {submitted}) \
              AND next_check_at <= {now_arg} AND lease_until <= {now_arg} ORDER BY id LIMIT {limit_arg}{lock}) \
-             AND lease_until <= {now_arg} RETURNING id, account_id, body, notified_at"
+             UPDATE vpp_operations SET lease_until = {until_arg}, leased_at = {now_arg} \
+             WHERE id IN (SELECT id FROM picked) AND lease_until <= {now_arg} RETURNING id, account_id, body, notified_at"
         ));
         let rows: Vec<OperationRow> = q.as_query_as().fetch_all(&self.write).await.db()?;
         let mut out: Vec<(AccountId, LicenseOperation)> = rows.into_iter().filter_map(OperationRow::decode).collect();
