@@ -167,4 +167,5 @@ async fn a_device_is_claimed_once_and_a_refused_claim_writes_nothing(backend: &s
             .iter()
             .any(|c| c.0 == first && c.1 == JobStatus::Canceled && c.3 == 1)
     );
+    db.cleanup().await.unwrap();
 }

@@ -99,6 +99,7 @@ async fn verifying_lists_are_pushed_before_older_installs(backend: &str) {
         rest.iter().map(|p| p.device_id).collect::<Vec<_>>(),
         vec![fleet.devices[1], fleet.devices[2]]
     );
+    fleet.db.cleanup().await.unwrap();
 }
 
 async fn status_of(fleet: &Fleet, uuid: &str) -> JobStatus {

@@ -27,7 +27,9 @@ async fn refresh_statistics_analyses_grown_tables_on_sqlite_and_is_harmless_on_p
     db.store.refresh_statistics().await.unwrap();
     assert!(analysed().await, "accounts was not analysed");
     raw.close().await;
+    db.cleanup().await.unwrap();
 
     let pg = TestDb::postgres().await;
     pg.store.refresh_statistics().await.unwrap();
+    pg.cleanup().await.unwrap();
 }
